@@ -1,0 +1,42 @@
+"""Every recipe: a well-formed header, then one fast_dev_run on fake data written in the real format."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.fakes import install
+from zoo.cli import recipes, run_lightning_cli
+
+RECIPES = recipes()
+
+
+def test_recipes_found():
+    assert "gru_lyrics" in RECIPES
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_header(name):
+    lines = RECIPES[name].read_text(encoding="utf-8").splitlines()
+    assert re.match(rf"# {name}: \S", lines[0]), "first line: '# <name>: <description>'"
+    assert any(re.match(r"# book: .*\S", line) for line in lines[:6]), "a '# book:' line with section and result"
+    config = yaml.safe_load(RECIPES[name].read_text(encoding="utf-8"))
+    assert {"model", "data", "trainer", "seed_everything"} <= set(config)
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_fast_dev_run(name, tmp_path, monkeypatch):
+    config = yaml.safe_load(RECIPES[name].read_text(encoding="utf-8"))
+    data_class = config["data"]["class_path"].rsplit(".", 1)[-1]
+    install(data_class, tmp_path / "data", monkeypatch)
+    args = ["--config", str(RECIPES[name]), f"--data.init_args.data_dir={tmp_path / 'data'}",
+            "--trainer.fast_dev_run=true", "--trainer.accelerator=cpu", "--trainer.devices=1",
+            f"--trainer.default_root_dir={tmp_path / 'runs'}"]
+    if "batch_size" in config["data"].get("init_args", {}):
+        args.append("--data.init_args.batch_size=4")
+    cli = run_lightning_cli(args, run=False)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert cli.trainer.state.finished
+    assert all(v.isfinite() for v in cli.trainer.callback_metrics.values())

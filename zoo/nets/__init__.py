@@ -1,0 +1,1 @@
+"""Plain ``nn.Module`` networks and blocks, importable without Lightning (``from zoo.nets.recurrent import ...``)."""

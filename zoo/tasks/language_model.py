@@ -1,0 +1,235 @@
+"""The language-model task: training, evaluation and text generation for the recurrent models of book chapter 6.
+
+Training follows ``train_and_predict_rnn`` (6.4.7) and its concise twin (6.5.2):
+
+* cross-entropy over every position, perplexity = exp(mean cross-entropy) (6.4.6), via torchmetrics;
+* gradient clipping by the global L2 norm of all gradients, ``clipping_theta`` (6.4.5);
+* under consecutive sampling the hidden state of one batch, detached, starts the next; under random sampling every
+  batch starts from zeros. Batches say which applies (their third element, see `datamodules._sequence`);
+* every ``pred_period`` epochs the model writes ``pred_len`` characters after each prefix (6.4.4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_only
+from torchmetrics.text import Perplexity
+
+from zoo.errors import ConfigError, PromptError
+from zoo.nets.language_model import RecurrentLM
+from zoo.nets.recurrent import Cell, Impl
+from zoo.tasks._checkpoint import record_class
+from zoo.tasks._optim import build_optimizer
+
+__all__ = ["BOOK_PREFIXES", "LanguageModelTask"]
+
+BOOK_PREFIXES = ("分开", "不分开")
+
+
+def _detach(state):
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def _batch_of(state) -> int | None:
+    if state is None:
+        return None
+    return (state[0] if isinstance(state, tuple) else state).shape[1]
+
+
+class LanguageModelTask(L.LightningModule):
+    """Base of the recurrent language models; an architecture class only names its ``cell``.
+
+    Args:
+        vocab: the token strings, index = id (``datamodule.vocab``; linked automatically by the CLI). Stored in the
+            hyperparameters, so a checkpoint can generate text on its own.
+        hidden_size, num_layers, bidirectional, impl, embedding_dim, dropout, init_std: see `RecurrentLM`.
+        optimizer: name for `build_optimizer` (``"sgd"``, ``"adam"``, ...).
+        lr, momentum, weight_decay: optimizer settings.
+        clipping_theta: clip the global gradient norm to this value (book: 0.01); ``None`` to disable.
+        pred_period: write samples every this many epochs (0 to disable).
+        pred_len: characters to write after each prefix.
+        prefixes: prompts for the samples (book: "分开", "不分开").
+        temperature: 0 for greedy (the book); > 0 samples from softmax(logits / temperature).
+    """
+
+    cell: ClassVar[Cell]
+
+    def __init__(
+        self,
+        vocab: list[str] | None = None,
+        hidden_size: int = 256,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        impl: Impl = "fused",
+        embedding_dim: int | None = None,
+        dropout: float = 0.0,
+        init_std: float | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        clipping_theta: float | None = 1e-2,
+        pred_period: int = 50,
+        pred_len: int = 50,
+        prefixes: list[str] | None = None,
+        temperature: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not vocab:
+            raise ConfigError(f"{type(self).__name__} needs the vocabulary: pass vocab=datamodule.vocab "
+                              "(the CLI links it from the datamodule)")
+        if len(set(vocab)) != len(vocab):
+            raise ConfigError("vocab has duplicate entries; every token must appear once")
+        if bidirectional and num_layers > 1:
+            raise ConfigError("a stacked bidirectional RNN feeds both directions of layer 1 into each direction of "
+                              "layer 2, so a next-token objective would see the answer; use num_layers=1 with "
+                              "bidirectional=True, or use zoo.nets.RecurrentLM as an encoder elsewhere")
+        self.save_hyperparameters()
+        self.vocab = list(vocab)
+        self.index = {tok: i for i, tok in enumerate(self.vocab)}
+        self.net = RecurrentLM(len(vocab), self.cell, hidden_size, num_layers, bidirectional, impl, embedding_dim,
+                               dropout, init_std)
+        self.train_ppl = Perplexity()
+        self.val_ppl = Perplexity()
+        self._state: Any = None  # hidden state carried between consecutive batches
+
+    # ---------------------------------------------------------------- training
+    def forward(self, tokens: torch.Tensor, state=None):
+        return self.net(tokens, state)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y, carry = batch  # (B, T), (B, T), bool
+        if self.hparams.bidirectional:
+            carry = False  # the right-to-left half cannot continue across batches
+        state = self._state if carry and _batch_of(self._state) == x.shape[0] else None
+        logits, state = self.net(x, state)
+        self._state = _detach(state)
+        if self.hparams.bidirectional:
+            forward_logits, backward_logits = logits.unbind(dim=2)  # each (B, T, V)
+            loss_next = F.cross_entropy(forward_logits.flatten(0, 1), y.flatten())
+            loss_prev = F.cross_entropy(backward_logits[:, 1:].flatten(0, 1), x[:, :-1].flatten())
+            loss = (loss_next + loss_prev) / 2
+            self.log(f"{stage}/ppl_backward", loss_prev.exp(), on_step=False, on_epoch=True, batch_size=x.shape[0])
+            logits = forward_logits
+        else:
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())  # mean over B*T positions
+        metric = self.train_ppl if stage == "train" else self.val_ppl
+        metric(logits.detach(), y)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=x.shape[0])
+        self.log(f"{stage}/ppl", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=x.shape[0])
+        return loss
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_start(self) -> None:
+        self._state = None
+
+    def on_validation_epoch_start(self) -> None:
+        self._train_state_backup, self._state = self._state, None
+
+    def on_validation_epoch_end(self) -> None:
+        self._state = getattr(self, "_train_state_backup", None)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        hp = self.hparams
+        return build_optimizer(hp.optimizer, self.parameters(), hp.lr, hp.weight_decay, hp.momentum)
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Clip by ``clipping_theta`` (the model's own setting) unless the Trainer asks for something else."""
+        theta = gradient_clip_val or self.hparams.clipping_theta
+        if theta:
+            self.clip_gradients(optimizer, gradient_clip_val=theta, gradient_clip_algorithm=gradient_clip_algorithm
+                                or "norm")
+
+    # ---------------------------------------------------------------- generation
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``; raises `PromptError` naming any character the model has never seen."""
+        if not text:
+            raise PromptError("the prefix is empty; give at least one character to start from")
+        unknown = sorted({ch for ch in text if ch not in self.index})
+        if unknown:
+            raise PromptError(f"the prefix {text!r} has characters outside the model's {len(self.vocab)}-character "
+                              f"vocabulary: {' '.join(repr(c) for c in unknown)}. Use characters from the training "
+                              "text (the model has no token for unseen ones).")
+        return [self.index[ch] for ch in text]
+
+    @torch.no_grad()
+    def generate(self, prefix: str, length: int, temperature: float | None = None,
+                 generator: torch.Generator | None = None) -> str:
+        """The prefix followed by ``length`` generated characters (book 6.4.4; sampling with temperature, seed 002).
+
+        ``temperature`` 0 picks the most likely character each step; > 0 samples from softmax(logits / temperature).
+        """
+        if self.hparams.bidirectional:
+            raise ConfigError("a bidirectional model reads the future as well as the past, so it cannot write text "
+                              "one character at a time; train a unidirectional model (bidirectional=False) to generate")
+        temperature = self.hparams.temperature if temperature is None else temperature
+        if temperature < 0:
+            raise ConfigError(f"temperature must be >= 0, got {temperature}")
+        ids = self.encode(prefix)
+        was_training = self.training
+        self.eval()
+        try:
+            logits, state = self.net(torch.tensor([ids], device=self.device))  # (1, P, V)
+            for _ in range(length):
+                scores = logits[0, -1]  # (V,)
+                if temperature == 0:
+                    nxt = int(scores.argmax())
+                else:
+                    probs = torch.softmax(scores.float() / temperature, dim=-1).cpu()
+                    nxt = int(torch.multinomial(probs, 1, generator=generator))
+                ids.append(nxt)
+                logits, state = self.net(torch.tensor([[nxt]], device=self.device), state)
+        finally:
+            self.train(was_training)
+        return "".join(self.vocab[i] for i in ids)
+
+    def samples(self) -> list[str]:
+        """One generated text per configured prefix."""
+        prefixes = self.hparams.prefixes or list(BOOK_PREFIXES)
+        return [self.generate(p, self.hparams.pred_len) for p in prefixes]
+
+    def on_train_epoch_end(self) -> None:
+        period = self.hparams.pred_period
+        epoch = self.current_epoch + 1
+        if period and epoch % period == 0 and not self.hparams.bidirectional:
+            self._report_samples(epoch)
+
+    @rank_zero_only
+    def _report_samples(self, epoch: int) -> None:
+        ppl = self.trainer.callback_metrics.get("train/ppl")
+        lines = [f"epoch {epoch}" + (f", perplexity {float(ppl):.6f}" if ppl is not None else "")]
+        lines += [f" - {text}" for text in self.samples()]
+        self.print("\n".join(lines))
+        log_dir = self.trainer.log_dir
+        if log_dir:
+            with open(Path(log_dir) / "samples.txt", "a", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
+        for logger in self.loggers:
+            if hasattr(logger, "log_text"):  # W&B
+                logger.log_text(key="samples", columns=["epoch", "text"], data=[[epoch, t] for t in lines[1:]])
+            elif hasattr(getattr(logger, "experiment", None), "add_text"):  # TensorBoard
+                logger.experiment.add_text("samples", "\n\n".join(lines[1:]), global_step=epoch)
+
+    def fit_summary(self) -> str:
+        """What the CLI prints after training: the samples for every prefix."""
+        if self.hparams.bidirectional:
+            return "(bidirectional encoder: no text generation)"
+        return "\n".join(f" - {text}" for text in self.samples())
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        record_class(checkpoint, self)

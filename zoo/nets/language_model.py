@@ -32,6 +32,8 @@ class RecurrentLM(nn.Module):
         dropout: dropout between stacked layers.
         init_std: ``None`` keeps PyTorch's initialisation; a float draws every weight from N(0, init_std) and
             zeroes every bias, as the book's from-scratch models do (std 0.01).
+        hidden_bias: ``False`` holds the hidden-side biases (``bias_hh_*``) at zero, leaving one bias per gate as the
+            book's from-scratch models have (6.4.2, 6.7.3, 6.8.3); the state-dict keys stay PyTorch's.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class RecurrentLM(nn.Module):
         embedding_dim: int | None = None,
         dropout: float = 0.0,
         init_std: float | None = None,
+        hidden_bias: bool = True,
     ) -> None:
         super().__init__()
         self.vocab_size = vocab_size
@@ -57,6 +60,11 @@ class RecurrentLM(nn.Module):
         if init_std is not None:
             for name, p in self.named_parameters():
                 nn.init.normal_(p, 0.0, init_std) if "weight" in name else nn.init.zeros_(p)
+        if not hidden_bias:
+            for name, p in self.rnn.named_parameters():
+                if name.startswith("bias_hh"):
+                    nn.init.zeros_(p)
+                    p.requires_grad_(False)
 
     def _inputs(self, tokens: torch.Tensor) -> torch.Tensor:
         steps = tokens.T  # (B, T) -> (T, B): the fused kernels are sequence-first

@@ -1,0 +1,384 @@
+"""The fast path shared by the image datamodules: whole splits as one uint8 tensor, batches as tensor operations.
+
+torchvision's datasets hand out one PIL image at a time, and ``Resize``/``ToTensor`` then run once per image in
+the loader workers; on a CPU that per-image work dominates an epoch of small models. Here:
+
+1. a split is decoded once (by torchvision's own parser) into ``images`` uint8 (N, C, H, W) and ``labels`` int64
+   (N,), and cached beside the data as ``decoded-<split>.pt``. The cache remembers the name, size and modification
+   time of every file it was decoded from and is rebuilt when any of them changes;
+2. a batch is one indexing operation, ``images[idx]`` (`ImageTensorDataset.__getitems__`), and travels as uint8;
+3. `to_float_batch` turns the whole batch into float in [0, 1] (``ToTensor``), resizes it (bilinear with
+   antialiasing, like ``transforms.Resize``: equal to torchvision's PIL pipeline on the CPU, within one grey level
+   on a GPU) and normalises it, for training, validation, test and predict alike. Where (``transform_on``): with
+   an accelerator, on the device in ``on_after_batch_transfer`` (a quarter of the bytes cross the bus and the GPU
+   does the arithmetic); on the CPU, in the DataLoader (`BatchTransform` as ``collate_fn``), so that workers, if
+   any, convert whole batches in parallel with training instead of the main process competing with the model
+   for cores.
+
+Outside a Trainer, batches stay uint8 unless ``transform_on="loader"``: call ``datamodule.transform(images)``.
+
+Augmentation (``augment``, book 9.1; `datamodules.augment`) runs in the same place as the conversion, on training
+batches only, before it: flips and crops on the uint8 batch at its native size, colour jitter on floats in [0, 1].
+
+`ImageDataModule.preprocess` describes the evaluation preprocessing as primitives (resize, crop, mean, std,
+channels); the classifiers record it in their hyperparameters so that a checkpoint alone can classify image files
+(`load_image_files`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from datamodules._download import cache_root
+from datamodules.augment import Preset, augment_batch, check_preset
+from zoo.errors import ConfigError, DataError
+
+__all__ = ["BatchTransform", "ImageDataModule", "ImageTensorDataset", "collate_batch", "load_decoded",
+           "load_image_files", "loader_converts", "resize_shape", "split_indices", "to_float_batch"]
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1  # bump when the layout of decoded-<split>.pt changes
+
+
+class ImageTensorDataset(Dataset):
+    """(image, label) pairs of uint8 images (N, C, H, W) and labels (N,), optionally restricted to ``indices``.
+
+    ``__getitems__`` serves a whole batch with one indexing operation; use it with `collate_batch`.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor | None = None) -> None:
+        if images.shape[0] != labels.shape[0]:
+            raise ValueError(f"{images.shape[0]} images but {labels.shape[0]} labels")
+        self.images, self.labels, self.indices = images, labels, indices
+
+    def __len__(self) -> int:
+        return len(self.indices) if self.indices is not None else self.labels.shape[0]
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        j = int(self.indices[i]) if self.indices is not None else i
+        return self.images[j], self.labels[j]
+
+    def __getitems__(self, batch: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.as_tensor(batch, dtype=torch.long)
+        if self.indices is not None:
+            idx = self.indices.index_select(0, idx)
+        # index_select copies whole rows (a memcpy each); much cheaper than advanced indexing
+        return self.images.index_select(0, idx), self.labels.index_select(0, idx)  # (B, C, H, W) uint8, (B,)
+
+
+def collate_batch(batch: Any) -> Any:
+    """The DataLoader ``collate_fn`` for `ImageTensorDataset`: ``__getitems__`` already returns a batch."""
+    return batch
+
+
+class BatchTransform:
+    """``collate_fn`` that augments (``augment``, training loaders only) and converts a uint8 batch with
+    `to_float_batch` in the loader (a worker process, if any). ``collate`` first turns the items into a batch
+    (default: they already are one, see `ImageTensorDataset.__getitems__`)."""
+
+    def __init__(self, size: int | None, mean: Sequence[float] | None, std: Sequence[float] | None,
+                 augment: str = "none", collate: Callable[[Any], Any] | None = None) -> None:
+        self.size, self.mean, self.std, self.augment, self.collate = size, mean, std, augment, collate
+
+    def __call__(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = self.collate(batch) if self.collate is not None else batch
+        images = augment_batch(images, self.augment)
+        return to_float_batch(images, self.size, self.mean, self.std), labels
+
+
+def loader_converts(transform_on: str, trainer: Any) -> bool:
+    """Whether the DataLoader converts batches (``transform_on``: "loader", "device", or "auto" = loader on a CPU)."""
+    if transform_on == "auto":
+        return trainer is not None and trainer.strategy.root_device.type == "cpu"
+    return transform_on == "loader"
+
+
+def load_image_files(paths: Sequence[str | Path], preprocess: dict[str, Any]) -> torch.Tensor:
+    """Image files -> the float batch (N, C, crop, crop) a classifier takes, preprocessed as in evaluation.
+
+    ``preprocess`` (see `ImageDataModule.preprocess`): ``channels`` (1 = grey, 3 = RGB), ``resize`` (shorter side,
+    bilinear with antialiasing), ``crop`` (centre crop), ``mean``/``std`` (``None``: no normalisation).
+    """
+    from PIL import Image, UnidentifiedImageError
+    from torchvision import transforms as T
+
+    steps = [T.Resize(preprocess["resize"])] if preprocess.get("resize") else []
+    if preprocess.get("crop"):
+        steps.append(T.CenterCrop(preprocess["crop"]))
+    pipeline = T.Compose([*steps, T.PILToTensor()])
+    mode = "L" if preprocess.get("channels", 3) == 1 else "RGB"
+    images = []
+    for path in paths:
+        try:
+            with Image.open(path) as image:
+                images.append(pipeline(image.convert(mode)))  # (C, crop, crop) uint8
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            raise DataError(f"cannot read the image {path} ({type(exc).__name__}: {exc})") from exc
+    return to_float_batch(torch.stack(images), None, preprocess.get("mean"), preprocess.get("std"))
+
+
+def split_indices(n: int, val_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Seeded split of ``range(n)`` into sorted (train, validation) indices; validation is ``None`` if empty."""
+    if not 0 <= val_size < n:
+        raise ConfigError(f"val_size must be between 0 and {n - 1} (the training split has {n} images), "
+                          f"got {val_size}")
+    if val_size == 0:
+        return torch.arange(n), None
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[val_size:].sort().values, perm[:val_size].sort().values
+
+
+def resize_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """``transforms.Resize(size)`` with an int: the shorter side becomes ``size``, the aspect ratio is kept."""
+    if height <= width:
+        return size, int(size * width / height)
+    return int(size * height / width), size
+
+
+def to_float_batch(images: torch.Tensor, size: int | None = None, mean: Sequence[float] | None = None,
+                   std: Sequence[float] | None = None) -> torch.Tensor:
+    """uint8 (B, C, H, W) -> float32 in [0, 1], resized so the shorter side is ``size``, then ``(x - mean) / std``.
+
+    Float input is taken as already in [0, 1]. Resizing is bilinear with antialiasing, like ``transforms.Resize``.
+    On the CPU a uint8 batch is resized in uint8 (PyTorch's kernel rounds like PIL, so the result equals
+    torchvision's PIL pipeline) and then converted, which is also several times faster; elsewhere (CUDA has no
+    uint8 kernel) it is converted first and resized in float, within one grey level (1/255) of PIL's rounding.
+    """
+    x = images
+    if size is not None:
+        target = resize_shape(x.shape[-2], x.shape[-1], size)
+        if target != tuple(x.shape[-2:]):
+            if not (x.dtype == torch.uint8 and x.device.type == "cpu"):
+                x = _unit_float(x)
+            x = F.interpolate(x, size=target, mode="bilinear", align_corners=False, antialias=True)
+    x = _unit_float(x)
+    if mean is not None and std is not None:
+        m = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        s = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
+        x = (x - m) / s
+    return x
+
+
+def _unit_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float32 [0, 1]; float input is returned as float32 unchanged."""
+    return x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+
+
+def _stamp(sources: Sequence[Path]) -> list[tuple[str, int, int]]:
+    stamps = []
+    for path in sources:
+        st = path.stat()
+        stamps.append((path.name, st.st_size, st.st_mtime_ns))
+    return stamps
+
+
+def load_decoded(cache: Path, sources: Sequence[Path],
+                 decode: Callable[[], tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images, labels) from ``cache`` if it was made from ``sources`` as they are now, else ``decode()`` and cache.
+
+    The cache is written under a temporary name and renamed into place; an unreadable or stale cache is rebuilt,
+    and a folder that cannot be written only costs the speed-up.
+    """
+    key = {"format": CACHE_FORMAT, "sources": _stamp(sources)}
+    if cache.is_file():
+        try:
+            blob = torch.load(cache, map_location="cpu", weights_only=True)
+            if blob.get("key") == key:
+                return blob["images"], blob["labels"]
+            log.info("%s is stale (its source files changed); decoding again", cache)
+        except Exception as exc:  # a truncated or foreign file: decode again
+            log.warning("ignoring unreadable cache %s (%s)", cache, exc)
+    images, labels = decode()
+    tmp: Path | None = None
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".part", dir=cache.parent)
+        os.close(fd)
+        tmp = Path(name)
+        torch.save({"key": key, "images": images, "labels": labels}, tmp)
+        os.replace(tmp, cache)
+        tmp = None
+    except OSError as exc:
+        log.warning("could not write the decoded cache %s (%s); the next run decodes again", cache, exc)
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    return images, labels
+
+
+class ImageDataModule(L.LightningDataModule):
+    """Base of the image datamodules: a subclass says where its files come from and how a split decodes.
+
+    Args:
+        data_dir: cache folder; default ``$ZOO_DATA_DIR`` or ``~/.cache/lightning-zoo``.
+        batch_size: images per batch (the book: 256 for most runs, 128 or 64 for the larger nets).
+        resize: side of the square images the model sees (the book: 224 for AlexNet/VGG/NiN, 96 for GoogLeNet,
+            ResNet and DenseNet); ``None`` keeps the native size.
+        normalize: subtract ``mean`` and divide by ``std`` per channel (the book does not normalise).
+        mean, std: per-channel statistics; default the dataset's own (``MEAN``/``STD``). Only with ``normalize``.
+        val_size: training images held out, by a seeded split, for validation; 0 (the book) evaluates on the test
+            split during training instead, logged as ``test/*``. The test split is never split.
+        seed: seed of the validation split.
+        num_workers: DataLoader worker processes (0 loads in the main process; a batch is one indexing operation).
+        transform_on: where uint8 batches become model input: ``"device"`` (``on_after_batch_transfer``),
+            ``"loader"`` (the DataLoader's ``collate_fn``, in the workers) or ``"auto"``: the loader when the Trainer
+            runs on the CPU, else the device.
+        augment: augmentation of the training batches (book 9.1), one of ``none``, ``flip``, ``flip_crop``,
+            ``flip_crop_jitter`` (see `datamodules.augment`); validation, test and predict batches are never
+            augmented.
+    """
+
+    num_classes: ClassVar[int]
+    in_channels: ClassVar[int]
+    native_size: ClassVar[int]
+    classes: ClassVar[list[str]]
+    MEAN: ClassVar[tuple[float, ...]]
+    STD: ClassVar[tuple[float, ...]]
+    folder: ClassVar[str]  # where the dataset lives under the cache root (and its decoded cache)
+
+    def __init__(self, data_dir: str | None = None, batch_size: int = 256, resize: int | None = None,
+                 normalize: bool = False, mean: list[float] | None = None, std: list[float] | None = None,
+                 val_size: int = 0, seed: int = 0, num_workers: int = 0,
+                 transform_on: Literal["auto", "device", "loader"] = "auto", augment: Preset = "none") -> None:
+        super().__init__()
+        name = type(self).__name__
+        try:
+            check_preset(augment)
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+        if batch_size < 1 or num_workers < 0 or val_size < 0:
+            raise ConfigError(f"{name}: batch_size must be >= 1, num_workers and val_size >= 0; got {batch_size}, "
+                              f"{num_workers} and {val_size}")
+        if resize is not None and resize < 1:
+            raise ConfigError(f"{name}: resize must be a positive size or None (native {self.native_size}), "
+                              f"got {resize}")
+        if transform_on not in ("auto", "device", "loader"):
+            raise ConfigError(f"{name}: transform_on must be 'auto', 'device' or 'loader', got {transform_on!r}")
+        if (mean is not None or std is not None) and not normalize:
+            raise ConfigError(f"{name}: mean/std given but normalize is false; set normalize: true to use them")
+        self.mean = tuple(mean) if mean is not None else self.MEAN
+        self.std = tuple(std) if std is not None else self.STD
+        if len(self.mean) != self.in_channels or len(self.std) != self.in_channels or min(self.std) <= 0:
+            raise ConfigError(f"{name}: mean and std need {self.in_channels} value(s) each and std > 0, got "
+                              f"mean={list(self.mean)}, std={list(self.std)}")
+        self.save_hyperparameters()
+        self.root = cache_root(data_dir)
+
+    # ------------------------------------------------------------- what a dataset provides
+    def download(self) -> None:
+        """Fetch (verified) and unpack the files under ``self.root``; called by ``prepare_data``."""
+        raise NotImplementedError
+
+    def sources(self, train: bool) -> list[Path]:
+        """The unpacked files a split is decoded from (the cache is rebuilt when one changes)."""
+        raise NotImplementedError
+
+    def decode(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """The split as uint8 images (N, C, H, W) and int64 labels (N,)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- sizes the CLI links into the model
+    @property
+    def image_size(self) -> int:
+        """Side of the square images the model sees: ``resize``, else the native size."""
+        return self.hparams.resize or self.native_size
+
+    @property
+    def eval_split(self) -> str:
+        """What ``val_dataloader`` serves: ``"val"`` (a held-out part of train) or ``"test"`` (when ``val_size=0``)."""
+        return "val" if self.hparams.val_size else "test"
+
+    @property
+    def preprocess(self) -> dict[str, Any]:
+        """The evaluation preprocessing as primitives, for `load_image_files` (recorded by the classifiers)."""
+        mean, std = self._transform_args()[1:]
+        return {"resize": self.image_size, "crop": self.image_size, "mean": list(mean) if mean else None,
+                "std": list(std) if std else None, "channels": self.in_channels}
+
+    # ------------------------------------------------------------- Lightning hooks
+    def prepare_data(self) -> None:
+        self.download()
+
+    def _load(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        split = "train" if train else "test"
+        for path in self.sources(train):
+            if not path.is_file():
+                raise DataError(f"{path} is missing; call prepare_data() first (Trainer.fit does) or put the "
+                                f"dataset under {self.root}")
+        images, labels = load_decoded(self.root / self.folder / f"decoded-{split}.pt", self.sources(train),
+                                      lambda: self.decode(train))
+        shape = (self.in_channels, self.native_size, self.native_size)
+        if images.dtype != torch.uint8 or tuple(images.shape[1:]) != shape or images.shape[0] != labels.shape[0]:
+            raise DataError(f"{type(self).__name__} {split} split decoded to images {tuple(images.shape)} "
+                            f"{images.dtype} and {labels.shape[0]} labels; expected uint8 (N, *{shape})")
+        if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) < self.num_classes:
+            raise DataError(f"{type(self).__name__} {split} labels span {int(labels.min())}..{int(labels.max())}, "
+                            f"outside 0..{self.num_classes - 1}")
+        return images, labels
+
+    def setup(self, stage: str | None = None) -> None:
+        val_size = self.hparams.val_size
+        if stage in (None, "fit", "validate") and not hasattr(self, "train_set"):
+            images, labels = self._load(train=True)
+            train_idx, val_idx = split_indices(labels.shape[0], val_size, self.hparams.seed)
+            self.train_set = ImageTensorDataset(images, labels, train_idx if val_idx is not None else None)
+            self.val_set = ImageTensorDataset(images, labels, val_idx) if val_idx is not None else None
+        needs_test = stage in (None, "test", "predict") or not val_size
+        if needs_test and not hasattr(self, "test_set"):
+            self.test_set = ImageTensorDataset(*self._load(train=False))
+
+    def transform_in_loader(self) -> bool:
+        """Whether the loaders convert batches themselves (see ``transform_on``)."""
+        return loader_converts(self.hparams.transform_on, self.trainer)
+
+    def _loader(self, dataset: ImageTensorDataset, shuffle: bool) -> DataLoader:
+        """``shuffle`` marks the training loader, the only one that augments."""
+        workers, in_loader = self.hparams.num_workers, self.transform_in_loader()
+        augment = self.hparams.augment if shuffle else "none"
+        collate = BatchTransform(*self._transform_args(), augment=augment) if in_loader else collate_batch
+        return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
+                          collate_fn=collate, pin_memory=torch.cuda.is_available() and not in_loader,
+                          persistent_workers=workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """The validation split, or the test split when ``val_size=0`` (see `eval_split`)."""
+        return self._loader(self.val_set if self.hparams.val_size else self.test_set, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, shuffle=False)
+
+    def _transform_args(self) -> tuple[int | None, tuple[float, ...] | None, tuple[float, ...] | None]:
+        normalize = self.hparams.normalize
+        return self.hparams.resize, self.mean if normalize else None, self.std if normalize else None
+
+    def transform(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, C, H, W) as loaded -> what the model takes: float, resized, normalised if asked."""
+        return to_float_batch(images, *self._transform_args())
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """(uint8 images, labels) -> (model input, labels), augmented first when training. Float batches are already
+        model input (converted by the loader, or Lightning's example input) and pass unchanged."""
+        images, rest = (batch, None) if isinstance(batch, torch.Tensor) else (batch[0], tuple(batch[1:]))
+        if torch.is_floating_point(images):
+            return batch
+        if self.trainer is not None and self.trainer.training:
+            images = augment_batch(images, self.hparams.augment)
+        images = self.transform(images)
+        return images if rest is None else (images, *rest)

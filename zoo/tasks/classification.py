@@ -1,0 +1,256 @@
+"""The image-classification task: training, evaluation and prediction for every classifier of book chapters 3 and 5.
+
+It follows the book's ``train_ch3`` (3.6.7) and ``train_ch5`` (5.5.2): cross-entropy on mini-batches, train accuracy
+accumulated over each epoch while the model learns, and the accuracy of the held-out images at the end of each
+epoch with the model in evaluation mode. Accuracy is torchmetrics' micro-averaged ``MulticlassAccuracy`` (the
+fraction of correct images, as the book counts). Logged per epoch: ``train/loss``, ``train/acc`` and, for the
+evaluation split, ``val/loss``, ``val/acc`` or ``test/loss``, ``test/acc``.
+
+Which split is evaluated during ``fit``: the datamodule's ``eval_split`` names what its ``val_dataloader`` serves.
+The image datamodules serve a seeded validation split of the training set when ``val_size > 0``, and otherwise (the
+book's setting) the official test split, logged honestly as ``test/*`` so a recipe ends with the test accuracy the
+book prints. ``python -m zoo test`` always runs on the test split.
+
+Input contract (the model used outside the zoo's datamodules): ``forward`` takes float images (B, C, H, W) with
+``C = in_channels`` and ``H = W = image_size``, values in [0, 1] (``ToTensor`` scale) or normalised with the same
+mean and std as in training. The zoo's image datamodules convert their uint8 batches on the device
+(``on_after_batch_transfer``) or, under a CPU Trainer, in the loader; ``datamodule.transform(images_uint8)`` does
+the same for your own images.
+
+Classifying image files (``python -m zoo classify``, `ImageClassificationTask.classify`): at the start of ``fit`` the
+task records the datamodule's evaluation preprocessing (resize, crop, mean, std, channels; primitives) in
+``hparams.preprocess``, next to ``hparams.classes``, so a checkpoint alone turns an image file into a prediction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from zoo.errors import ConfigError
+from zoo.nets.layers import output_shape
+from zoo.tasks._checkpoint import record_class
+from zoo.tasks._optim import build_optimizer, decay_groups
+
+__all__ = ["ImageClassificationTask", "Preprocess"]
+
+#: Evaluation preprocessing as primitives: {"resize", "crop", "mean", "std", "channels"} (see `load_image_files`).
+Preprocess = dict[str, Any] | None
+
+
+class ImageClassificationTask(L.LightningModule):
+    """Base of the image classifiers; an architecture class only implements `build_net` (reading ``self.hparams``).
+
+    Every ``__init__`` argument of the subclass is saved as a hyperparameter, so ``load_from_checkpoint(path)`` (or
+    ``zoo.load_task(path)``) rebuilds the model without the recipe.
+
+    Args:
+        num_classes: output classes (linked from ``datamodule.num_classes`` by the CLI).
+        in_channels: image channels (linked from ``datamodule.in_channels``).
+        image_size: side of the square input images (linked from ``datamodule.image_size``: the resize, if any).
+        classes: class names, index = label (linked from ``datamodule.classes``); ``predict`` returns names when
+            they are known.
+        optimizer: name for `zoo.tasks._optim.build_optimizer` (``"sgd"``, ``"adam"``, ...).
+        lr: learning rate.
+        momentum: SGD/RMSprop momentum (0 for none).
+        weight_decay: L2 penalty on weights only; biases and normalisation parameters are not decayed (book 3.12.3).
+        preprocess: how image files become input (``resize``, ``crop``, ``mean``, ``std``, ``channels``); recorded
+            from ``datamodule.preprocess`` at the start of ``fit``, so it need not be given.
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 1,
+        image_size: int = 28,
+        classes: list[str] | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        preprocess: Preprocess = None,
+    ) -> None:
+        super().__init__()
+        _check_sizes(type(self).__name__, num_classes, in_channels, image_size, classes)
+        self.save_hyperparameters()  # collects the subclass's arguments too
+        try:
+            self.net = self.build_net()
+        except ConfigError:
+            raise
+        except ValueError as exc:  # the plain networks raise ValueError for impossible settings
+            raise ConfigError(f"{type(self).__name__}: {exc}") from exc
+        self._check_input_size()
+        self.example_input_array = torch.zeros(2, in_channels, image_size, image_size)
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+
+    def build_net(self) -> nn.Module:
+        """The network (a plain ``nn.Module`` with ``features`` and ``head``), built from ``self.hparams``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement build_net()")
+
+    def _check_input_size(self) -> None:
+        hp = self.hparams
+        shape = (2, hp.in_channels, hp.image_size, hp.image_size)  # 2: batch norm needs two values per channel
+        try:
+            out = output_shape(self.net, shape)
+        except (RuntimeError, ValueError) as exc:
+            raise ConfigError(f"{type(self).__name__} cannot take {hp.in_channels}x{hp.image_size}x{hp.image_size} "
+                              f"images ({str(exc).splitlines()[0]}); use a larger data.resize") from exc
+        if tuple(out) != (2, hp.num_classes):
+            raise ConfigError(f"{type(self).__name__} maps {shape} to {tuple(out)}, expected (2, {hp.num_classes})")
+
+    @property
+    def features(self) -> nn.Module:
+        return self.net.features
+
+    @property
+    def head(self) -> nn.Module:
+        return self.net.head
+
+    # ---------------------------------------------------------------- steps
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (B, num_classes) of float images (B, C, H, W); see the module docstring for the input contract."""
+        if not torch.is_floating_point(x):
+            raise ConfigError(f"{type(self).__name__} takes float images in [0, 1], got {x.dtype}; convert uint8 "
+                              "batches with datamodule.transform(x) (the zoo's datamodules do it on transfer)")
+        return self.net(x)
+
+    def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy over the batch; architectures may swap in their own (e.g. the from-scratch one)."""
+        return F.cross_entropy(logits, labels)
+
+    def _step(self, batch: Any, split: str) -> torch.Tensor:
+        """Loss of one batch; accumulates the split's mean loss and accuracy, which are logged once per epoch.
+
+        Accumulating in torchmetrics objects and logging at epoch end (instead of ``self.log`` on every step) keeps
+        the per-step cost close to a plain loop's; the values are the same epoch means.
+        """
+        x, y = batch  # (B, C, H, W) float, (B,) int64
+        logits = self(x)
+        loss = self.loss(logits, y)
+        self._metrics(split)[0].update(loss.detach(), weight=y.shape[0])
+        self._metrics(split)[1].update(logits.detach(), y)
+        return loss
+
+    def _metrics(self, split: str) -> tuple[MeanMetric, MulticlassAccuracy]:
+        return getattr(self, f"{split}_loss"), getattr(self, f"{split}_acc")
+
+    def _log_epoch(self, split: str, prefix: str) -> None:
+        mean_loss, accuracy = self._metrics(split)
+        if not accuracy.update_called:  # e.g. no batches ran
+            return
+        self.log(f"{prefix}/loss", mean_loss.compute())
+        self.log(f"{prefix}/acc", accuracy.compute(), prog_bar=True)
+        mean_loss.reset()
+        accuracy.reset()
+
+    def eval_prefix(self) -> str:
+        """``"test"`` when the datamodule's validation loader serves the test split (no validation split), else
+        ``"val"``."""
+        datamodule = self._trainer.datamodule if self._trainer is not None else None
+        return getattr(datamodule, "eval_split", "val")
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, "test" if self.eval_prefix() == "test" else "val")
+
+    def test_step(self, batch: Any, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train", "train")
+
+    def on_validation_epoch_end(self) -> None:
+        prefix = self.eval_prefix()
+        self._log_epoch("test" if prefix == "test" else "val", prefix)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test", "test")
+
+    def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[str] | torch.Tensor:
+        """Predicted class names when ``classes`` is known, else the predicted class indices (B,)."""
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        pred = self(x).argmax(dim=1)
+        names = self.hparams.classes
+        return [names[i] for i in pred.tolist()] if names else pred
+
+    # ---------------------------------------------------------------- classifying image files
+    def on_fit_start(self) -> None:
+        """Record the datamodule's evaluation preprocessing (``datamodule.preprocess``) in ``hparams.preprocess``."""
+        datamodule = self._trainer.datamodule if self._trainer is not None else None
+        preprocess = getattr(datamodule, "preprocess", None)
+        if isinstance(preprocess, dict):
+            self.hparams["preprocess"] = dict(preprocess)
+
+    def preprocess_spec(self) -> tuple[dict[str, Any], bool]:
+        """(preprocessing for image files, whether it was recorded in training). Unrecorded (a model trained on
+        plain DataLoaders): resize and centre-crop to ``image_size``, no normalisation."""
+        recorded = self.hparams.get("preprocess")
+        if recorded:
+            return recorded, True
+        hp = self.hparams
+        return {"resize": hp.image_size, "crop": hp.image_size, "mean": None, "std": None,
+                "channels": hp.in_channels}, False
+
+    def classify(self, images: Sequence[str | Path], top_k: int = 1,
+                 batch_size: int = 32) -> list[list[tuple[str, float]]]:
+        """Top-``top_k`` (class name, probability) pairs, most likely first, for each image file.
+
+        Files are preprocessed as the evaluation images in training (`preprocess_spec`); class names come from
+        ``hparams.classes`` (indices as strings when unknown). The model is put in eval mode for the call.
+        """
+        from datamodules._images import load_image_files
+
+        if top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {top_k}")
+        spec, _ = self.preprocess_spec()
+        names = self.hparams.classes or [str(i) for i in range(self.hparams.num_classes)]
+        was_training, results = self.training, []
+        self.eval()
+        try:
+            for start in range(0, len(images), batch_size):
+                x = load_image_files(images[start:start + batch_size], spec).to(self.device)  # (N, C, crop, crop)
+                with torch.no_grad():
+                    probs = F.softmax(self(x), dim=1)  # (N, num_classes)
+                top = probs.topk(min(top_k, probs.shape[1]), dim=1)
+                results += [[(names[i], p) for i, p in zip(idx.tolist(), val.tolist())]
+                            for val, idx in zip(top.values, top.indices)]
+        finally:
+            self.train(was_training)
+        return results
+
+    # ---------------------------------------------------------------- optimisation
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Parameter groups for the optimizer: weights decay, biases and norm parameters do not (book 3.12.3).
+
+        The one place to change per-group settings (for example a larger learning rate for a new head).
+        """
+        return decay_groups(self, self.hparams.weight_decay)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        hp = self.hparams
+        return build_optimizer(hp.optimizer, self.param_groups(), hp.lr, momentum=hp.momentum)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        record_class(checkpoint, self)
+
+
+def _check_sizes(name: str, num_classes: int, in_channels: int, image_size: int, classes: list[str] | None) -> None:
+    if num_classes < 2:
+        raise ConfigError(f"{name} needs num_classes >= 2, got {num_classes}")
+    if in_channels < 1 or image_size < 1:
+        raise ConfigError(f"{name} needs in_channels >= 1 and image_size >= 1, got {in_channels} and {image_size}")
+    if classes is not None and len(classes) != num_classes:
+        raise ConfigError(f"{name} got {len(classes)} class names for num_classes={num_classes}: {classes}")

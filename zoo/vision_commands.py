@@ -1,0 +1,137 @@
+"""The vision commands of ``python -m zoo``: classify image files with a checkpoint, and draw augmented samples.
+
+    python -m zoo classify --ckpt PATH [--top-k K] IMAGE [IMAGE ...]
+    python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [--data-dir DIR] [IMAGE ...]
+
+``classify`` uses the checkpoint alone: the class names and the evaluation preprocessing travel in the model's
+hyperparameters (`zoo.tasks.classification`). ``augment-grid`` is book 9.1's ``apply(img, aug)`` figure as a PNG:
+one row per image, the original on the left and augmented versions (`datamodules.augment`) to its right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from zoo.errors import ConfigError, DataError
+
+__all__ = ["augment_grid", "augment_grid_command", "classify_command", "format_prediction"]
+
+
+def format_prediction(path: str, top: list[tuple[str, float]]) -> str:
+    """``"dog.jpg: hotdog 0.973"``, or with top-k ``"dog.jpg: hotdog 0.973, not-hotdog 0.027"``."""
+    return f"{path}: " + ", ".join(f"{name} {prob:.3f}" for name, prob in top)
+
+
+def classify_command(argv: Sequence[str]) -> int:
+    """``python -m zoo classify``: the predicted class and its probability for each image file."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo classify",
+        description="Classify image files with an image-classifier checkpoint (class names and preprocessing come "
+                    "from the checkpoint).",
+        epilog="example: python -m zoo classify --ckpt runs/resnet18_hotdog/version_0/checkpoints/last.ckpt a.jpg")
+    parser.add_argument("--ckpt", required=True, help="checkpoint written by a zoo image classifier")
+    parser.add_argument("--top-k", type=int, default=1, help="classes to print per image, most likely first")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: 32)")
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
+    args = parser.parse_args(argv)
+    if args.top_k < 1:
+        raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
+    missing = [p for p in args.images if not Path(p).is_file()]
+    if missing:
+        raise DataError(f"no such image file: {', '.join(missing)}")
+
+    from zoo.tasks._checkpoint import load_task
+    from zoo.tasks.classification import ImageClassificationTask
+
+    model = load_task(args.ckpt)
+    if not isinstance(model, ImageClassificationTask):
+        raise ConfigError(f"{args.ckpt} holds a {type(model).__name__}, which does not classify images; classify "
+                          "takes checkpoints of the image classifiers (ResNet18, LeNet, ...)")
+    _, recorded = model.preprocess_spec()
+    if not recorded:
+        print(f"note: {args.ckpt} records no preprocessing (trained without a zoo datamodule); images are resized "
+              f"and centre-cropped to {model.hparams.image_size} pixels without normalisation", file=sys.stderr)
+    for path, top in zip(args.images, model.classify(args.images, args.top_k, args.batch_size)):
+        print(format_prediction(path, top), flush=True)
+    return 0
+
+
+def _cifar_images(data_dir: str | None, count: int) -> torch.Tensor:
+    """The first ``count`` CIFAR-10 training images, uint8 (count, 3, 32, 32), from the cache or the mirror."""
+    from datamodules.cifar10 import CIFAR10DataModule
+
+    dm = CIFAR10DataModule(data_dir=data_dir)
+    dm.prepare_data()  # nothing to do when cached; else the mirror, else a clear offline error
+    dm.setup("fit")
+    return dm.train_set.images[:count]
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+
+def augment_grid(images: torch.Tensor, preset: str, cols: int = 8, seed: int = 0, min_tile: int = 96) -> torch.Tensor:
+    """A (3 or 1, H, W) float grid: row i = image i, then ``cols - 1`` augmented versions of it (``preset``).
+
+    ``images``: uint8 (N, C, S, S). Tiles are enlarged (nearest neighbour) to at least ``min_tile`` pixels.
+    """
+    from torchvision.utils import make_grid
+
+    from datamodules.augment import augment_batch, check_preset
+
+    check_preset(preset)
+    if cols < 2:
+        raise ConfigError(f"the grid needs at least 2 columns (original + augmented), got {cols}")
+    generator = torch.Generator().manual_seed(seed)
+    repeated = images.repeat_interleave(cols - 1, dim=0)  # (N * (cols - 1), C, S, S)
+    augmented = augment_batch(repeated, preset, generator=generator)
+    rows = [torch.cat([_unit(images[i:i + 1]), _unit(augmented[i * (cols - 1):(i + 1) * (cols - 1)])])
+            for i in range(images.shape[0])]
+    tiles = torch.cat(rows)  # (N * cols, C, S, S) in [0, 1]
+    scale = max(1, -(-min_tile // tiles.shape[-1]))
+    if scale > 1:
+        tiles = torch.nn.functional.interpolate(tiles, scale_factor=scale, mode="nearest")
+    return make_grid(tiles, nrow=cols, padding=2, pad_value=1.0)
+
+
+def augment_grid_command(argv: Sequence[str]) -> int:
+    """``python -m zoo augment-grid``: write a PNG of augmented samples for a quick visual check (book 9.1)."""
+    from datamodules._images import load_image_files
+    from datamodules.augment import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo augment-grid",
+        description="Write a PNG grid: each row an image, then augmented versions of it (book 9.1's figures). "
+                    "Without image files, the first CIFAR-10 training images (cache, $ZOO_DATA_MIRROR or download).",
+        epilog="example: python -m zoo augment-grid --preset flip_crop_jitter --out grid.png")
+    parser.add_argument("--preset", default="flip_crop_jitter", choices=[p for p in PRESETS if p != "none"])
+    parser.add_argument("--out", default="runs/augment_grid.png", help="PNG path (default: runs/augment_grid.png)")
+    parser.add_argument("--rows", type=int, default=4, help="CIFAR-10 images, one per row (default: 4)")
+    parser.add_argument("--cols", type=int, default=8, help="columns: the original + cols-1 augmented (default: 8)")
+    parser.add_argument("--size", type=int, default=96, help="side image files are resized and cropped to")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random augmentations (default: 0)")
+    parser.add_argument("--data-dir", default=None, help="CIFAR-10 cache folder (default: $ZOO_DATA_DIR or ~/.cache)")
+    parser.add_argument("images", nargs="*", help="image files to augment instead of CIFAR-10")
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.size < 8:
+        raise ConfigError(f"--rows must be >= 1 and --size >= 8, got {args.rows} and {args.size}")
+    if args.images:
+        spec = {"resize": args.size, "crop": args.size, "mean": None, "std": None, "channels": 3}
+        images = (load_image_files(args.images, spec) * 255).round().to(torch.uint8)  # (N, 3, size, size)
+        source = f"{len(args.images)} image file(s)"
+    else:
+        images = _cifar_images(args.data_dir, args.rows)
+        source = f"the first {images.shape[0]} CIFAR-10 training images"
+    grid = augment_grid(images, args.preset, args.cols, args.seed)
+    from torchvision.utils import save_image
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_image(grid, out)
+    print(f"wrote {out}: {source}, each followed by {args.cols - 1} '{args.preset}' versions")
+    return 0

@@ -12,6 +12,7 @@ STAMP := $(VENV)/.installed
 NAME ?=
 ARGS ?=
 CKPT ?=
+BENCH ?=
 PREFIX ?=
 
 $(STAMP): pyproject.toml
@@ -44,8 +45,10 @@ generate: $(STAMP) ## Text from a checkpoint: make generate CKPT=path [PREFIX=åˆ
 	@if [ -z "$(CKPT)" ]; then echo "usage: make generate CKPT=<checkpoint> [PREFIX=<text>] [ARGS=\"--temperature 0.8\"]"; exit 2; fi
 	$(PY) -m zoo generate --ckpt "$(CKPT)" $(if $(PREFIX),--prefix "$(PREFIX)") $(ARGS)
 
-bench: $(STAMP) ## Run every benchmark in bench/ (prints ratios against plain PyTorch)
-	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f $(ARGS) || exit 1; done
+bench: $(STAMP) ## Benchmarks vs plain PyTorch: make bench [BENCH=gru_lyrics] [ARGS="--rounds 3"]
+	@if [ -n "$(BENCH)" ]; then test -f bench/$(BENCH).py || { echo "unknown bench '$(BENCH)'; known: $$(ls bench/*.py | xargs -n1 basename | sed 's/\.py//' | tr '\n' ' ')"; exit 2; }; \
+	  $(PY) bench/$(BENCH).py $(ARGS); \
+	else for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done; fi
 
 clean: ## Remove the virtual environment and run outputs (never the data cache)
 	rm -rf $(VENV) runs lightning_logs

@@ -11,6 +11,13 @@ from typing import Any
 #: Every datamodule, by class name -> defining module.
 DATAMODULES: dict[str, str] = {
     "JayChouLyricsDataModule": "datamodules.jaychou_lyrics",
+    "FashionMNISTDataModule": "datamodules.fashion_mnist",
+    "CIFAR10DataModule": "datamodules.cifar10",
+    "HotdogDataModule": "datamodules.hotdog",
+    "AirfoilDataModule": "datamodules.airfoil",
+    "LinearSyntheticDataModule": "datamodules.synthetic",
+    "PolynomialSyntheticDataModule": "datamodules.synthetic",
+    "HighDimSyntheticDataModule": "datamodules.synthetic",
 }
 
 __all__ = sorted([*DATAMODULES, "DATAMODULES"])

@@ -9,7 +9,8 @@ targets ``Y`` = ``X`` shifted one token to the right, with the book's arithmetic
   batch continues row ``i`` of the previous one and the hidden state can be carried over (detached).
 
 `LanguageModelBatches` wraps either sampler as an iterable dataset whose items are whole batches
-``(X, Y, carry_state)``: ``carry_state`` tells the model whether this batch continues the previous one.
+``(X, Y, carry_state)``: ``carry_state`` is True when the rows of one batch continue the rows of the previous batch
+(consecutive sampling), so the model may start from the previous batch's final state.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class LanguageModelBatches(IterableDataset):
     """One epoch of (X, Y, carry_state) batches; use with ``DataLoader(dataset, batch_size=None)``.
 
     Random sampling draws a new order from torch's global generator on every pass, so ``seed_everything`` makes
-    runs repeatable. ``carry_state`` is False for the first batch of a pass and for every random batch.
+    runs repeatable. ``carry_state`` is True for every consecutive batch and False for every random one; whether
+    the state also crosses from the end of one pass to the start of the next is the model's choice.
     """
 
     def __init__(self, corpus: torch.Tensor, batch_size: int, num_steps: int, sampling: Sampling) -> None:
@@ -90,5 +92,5 @@ class LanguageModelBatches(IterableDataset):
             for x, y in random_windows(self.corpus, self.batch_size, self.num_steps):
                 yield x, y, False
         else:
-            for i, (x, y) in enumerate(consecutive_windows(self.corpus, self.batch_size, self.num_steps)):
-                yield x, y, i > 0
+            for x, y in consecutive_windows(self.corpus, self.batch_size, self.num_steps):
+                yield x, y, True

@@ -62,6 +62,7 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         sampling: ``"consecutive"`` (adjacent, state carried across batches) or ``"random"`` (book 6.3.3).
         batch_size: windows per batch (book: 32).
         num_steps: characters per window (book: 35).
+        predict_prefixes: start texts served by ``predict_dataloader`` (``python -m zoo predict``); default the book's.
     """
 
     def __init__(
@@ -72,6 +73,7 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         sampling: Sampling = "consecutive",
         batch_size: int = 32,
         num_steps: int = 35,
+        predict_prefixes: list[str] | None = None,
     ) -> None:
         super().__init__()
         if num_chars is not None and num_chars < 2:
@@ -131,3 +133,6 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         if not self.hparams.val_chars:
             return []
         return self._batches(self.val_ids, "consecutive")
+
+    def predict_dataloader(self) -> DataLoader:
+        return DataLoader(list(self.hparams.predict_prefixes or ["分开", "不分开"]), batch_size=None)

@@ -25,8 +25,32 @@ def _language_model(name: str) -> Callable[[], tuple[Any, Any]]:
     return build
 
 
+def _image_classifier(name: str, size: int, **kwargs: Any) -> Callable[[], tuple[Any, Any]]:
+    """A small ``name`` (narrow where the architecture allows) on two float images of ``size`` pixels."""
+
+    def build():
+        model = getattr(zoo, name)(image_size=size, classes=[f"class {i}" for i in range(10)], **kwargs)
+        return model, (torch.rand(2, 1, size, size), torch.tensor([0, 3]))
+
+    return build
+
+
 EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "RNNLanguageModel": _language_model("RNNLanguageModel"),
     "GRULanguageModel": _language_model("GRULanguageModel"),
     "LSTMLanguageModel": _language_model("LSTMLanguageModel"),
+    "SoftmaxRegression": _image_classifier("SoftmaxRegression", 28),
+    "MLP": _image_classifier("MLP", 28, hidden_sizes=(16, 8), dropout=(0.2, 0.5)),
+    "LeNet": _image_classifier("LeNet", 28),
+    "LeNetBN": _image_classifier("LeNetBN", 28),
+    "AlexNet": _image_classifier("AlexNet", 67, fc_hidden=32),
+    "VGG": _image_classifier("VGG", 32, ratio=16, fc_hidden=64),
+    "NiN": _image_classifier("NiN", 67),
+    "GoogLeNet": _image_classifier("GoogLeNet", 32),
+    "ResNet18": _image_classifier("ResNet18", 32),
+    "DenseNet": _image_classifier("DenseNet", 32, growth_rate=8, block_sizes=(2, 2, 2, 2)),
+    "RowRNNClassifier": _image_classifier("RowRNNClassifier", 28, hidden_size=16),
+    "RowLSTMClassifier": _image_classifier("RowLSTMClassifier", 28, hidden_size=16),
+    "LinearRegression": lambda: (zoo.LinearRegression(num_features=3, l2_lambda=0.1),
+                                 (torch.randn(4, 3), torch.randn(4))),
 }

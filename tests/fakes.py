@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import hotdog_fakes, regression_fakes, vision_fakes
+
 LYRICS_ALPHABET = "分开不我想你的爱在一天要说了是有没就人心 "
 
 
@@ -55,6 +57,13 @@ def _install_lyrics(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 WRITERS: dict[str, Callable[[Path, pytest.MonkeyPatch], None]] = {
     "JayChouLyricsDataModule": _install_lyrics,
+    "FashionMNISTDataModule": vision_fakes.install_fashion_mnist,
+    "CIFAR10DataModule": vision_fakes.install_cifar10,
+    "HotdogDataModule": hotdog_fakes.install_hotdog,  # also fake ImageNet weights: resnet18_hotdog is pretrained
+    "AirfoilDataModule": regression_fakes.install_airfoil,
+    "LinearSyntheticDataModule": regression_fakes.install_synthetic,
+    "PolynomialSyntheticDataModule": regression_fakes.install_synthetic,
+    "HighDimSyntheticDataModule": regression_fakes.install_synthetic,
 }
 
 

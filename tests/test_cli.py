@@ -106,6 +106,13 @@ def test_recipe_in_process_prints_summary_checkpoint_and_samples(tmp_path, monke
     assert os.path.isfile(ckpt)
     assert " - 分开" in out and " - 不分开" in out
 
+    main(["predict", "--config", str(REPO / "recipes" / "gru_lyrics.yaml"), f"--ckpt_path={ckpt}",
+          f"--data.init_args.data_dir={tmp_path / 'data'}", "--data.init_args.predict_prefixes=[不分开]",
+          f"--trainer.default_root_dir={tmp_path / 'runs'}", "--trainer.enable_progress_bar=false",
+          "--model.init_args.hidden_size=16", "--model.init_args.pred_len=5"])  # LightningCLI's predict prints text
+    printed = capsys.readouterr().out.rstrip("\n").splitlines()
+    assert printed[-1].startswith("不分开") and len(printed[-1]) == 3 + 5
+
 
 @pytest.mark.mirror
 def test_recipe_end_to_end_on_the_real_lyrics(tmp_path):

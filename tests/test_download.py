@@ -193,3 +193,38 @@ def test_ensure_extracted_once_and_checks_content(tmp_path):
     with pytest.raises(DataError, match="does not contain 'ds2/x.txt'"):
         ensure_extracted(other, target, "ds2/x.txt")
     assert not any(p.name.startswith(".b.zip") for p in target.iterdir())  # staging folder cleaned up
+
+
+def test_network_timeout_skips_remaining_urls(tmp_path, monkeypatch, online):
+    import socket
+
+    import datamodules._download as download
+
+    silent = socket.socket()  # accepts connections (kernel backlog) but never answers: a firewalled network
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 0.5)
+    try:
+        start = time.monotonic()
+        with pytest.raises(DataUnavailableError) as err:
+            fetch(resource(f"http://127.0.0.1:{port}/a.bin", f"http://127.0.0.1:{port}/b.bin"), tmp_path / "c")
+        assert time.monotonic() - start < 3
+    finally:
+        silent.close()
+    assert "remaining URLs skipped after a network timeout" in str(err.value)
+    assert "b.bin" not in str(err.value).split("tried:")[1].split("skipped")[0]
+
+
+def test_verification_can_be_switched_off_for_a_private_mirror(tmp_path, monkeypatch, caplog):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "data.bin").write_bytes(b"a reduced copy")
+    monkeypatch.setenv("ZOO_DATA_MIRROR", str(mirror))
+    with pytest.raises(ChecksumError):
+        fetch(resource("http://127.0.0.1:9/data.bin"), tmp_path / "cache")
+    monkeypatch.setenv("ZOO_VERIFY_CHECKSUMS", "0")
+    path = fetch(resource("http://127.0.0.1:9/data.bin"), tmp_path / "cache")
+    assert path.read_bytes() == b"a reduced copy"
+    assert "ZOO_VERIFY_CHECKSUMS=0: using data.bin" in caplog.text
+    assert fetch(resource("http://127.0.0.1:9/data.bin"), tmp_path / "cache") == path  # the cached copy is kept

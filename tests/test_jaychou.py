@@ -42,7 +42,7 @@ def test_held_out_part_follows_training_text(fake_lyrics):
     held_out = fake_lyrics[10_000:12_000]
     assert dm.val_ids.tolist() == [dm.vocab.index(c) for c in held_out if c in dm.vocab]
     x, y, carry = next(iter(dm.val_dataloader()))
-    assert carry is False and torch.equal(x[0, 1:], y[0, :-1])
+    assert carry is True and torch.equal(x[0, 1:], y[0, :-1])
 
 
 def test_whole_corpus_option(fake_lyrics):

@@ -47,16 +47,21 @@ class StateSpy(torch.nn.Module):
         return self.inner(tokens, state)
 
 
-@pytest.mark.parametrize("sampling", ["consecutive", "random"])
-def test_state_carried_only_under_consecutive_sampling(sampling):
-    model = small()
+@pytest.mark.parametrize(("sampling", "across_epochs"), [("consecutive", False), ("consecutive", True),
+                                                         ("random", False), ("random", True)])
+def test_state_carried_only_under_consecutive_sampling(sampling, across_epochs):
+    model = small(state_across_epochs=across_epochs)
     spy = StateSpy(model.net)
     model.net = spy
     data = loader(sampling, text="abcdefgh " * 30)
     n = len(data)
-    expected = [False] + [True] * (n - 1) if sampling == "consecutive" else [False] * n
     trainer(max_epochs=2).fit(model, data)
-    assert spy.calls == expected * 2  # and reset at the start of every epoch
+    if sampling == "random":
+        assert spy.calls == [False] * 2 * n
+    elif across_epochs:  # the concise loop of book 6.5.2: zeros only at the very start
+        assert spy.calls == [False] + [True] * (2 * n - 1)
+    else:  # the scratch loop of book 6.4.7: zeros at the start of every epoch
+        assert spy.calls == ([False] + [True] * (n - 1)) * 2
 
 
 def test_carried_state_is_detached():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 
 import pytest
@@ -29,11 +31,13 @@ def test_header(name):
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_fast_dev_run(name, tmp_path, monkeypatch):
     config = yaml.safe_load(RECIPES[name].read_text(encoding="utf-8"))
-    data_class = config["data"]["class_path"].rsplit(".", 1)[-1]
+    module_name, data_class = config["data"]["class_path"].rsplit(".", 1)
     install(data_class, tmp_path / "data", monkeypatch)
-    args = ["--config", str(RECIPES[name]), f"--data.init_args.data_dir={tmp_path / 'data'}",
-            "--trainer.fast_dev_run=true", "--trainer.accelerator=cpu", "--trainer.devices=1",
-            f"--trainer.default_root_dir={tmp_path / 'runs'}"]
+    accepted = inspect.signature(getattr(importlib.import_module(module_name), data_class)).parameters
+    args = ["--config", str(RECIPES[name]), "--trainer.fast_dev_run=true", "--trainer.accelerator=cpu",
+            "--trainer.devices=1", f"--trainer.default_root_dir={tmp_path / 'runs'}"]
+    if "data_dir" in accepted:
+        args.append(f"--data.init_args.data_dir={tmp_path / 'data'}")
     if "batch_size" in config["data"].get("init_args", {}):
         args.append("--data.init_args.batch_size=4")
     cli = run_lightning_cli(args, run=False)

@@ -106,6 +106,18 @@ def test_book_init_std():
             assert abs(p.std().item() - 0.01) < 0.002, name
 
 
+def test_single_bias_per_gate_like_the_book():
+    torch.manual_seed(0)
+    net = RecurrentLM(6, "gru", 4, impl="scratch", init_std=0.01, hidden_bias=False)
+    frozen = {n for n, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {"rnn.bias_hh_l0"}
+    logits, _ = net(torch.randint(0, 6, (2, 3)))
+    logits.sum().backward()
+    assert net.rnn.bias_hh_l0.grad is None and torch.count_nonzero(net.rnn.bias_hh_l0) == 0
+    fused = RecurrentLM(6, "gru", 4, impl="fused")
+    fused.load_state_dict(net.state_dict())  # same keys: the held-at-zero biases are ordinary entries
+
+
 def test_one_hot_and_embedding_inputs():
     tokens = torch.tensor([[0, 3, 2]])
     one_hot_net = RecurrentLM(5, "rnn", 4)

@@ -17,11 +17,26 @@ ARCHITECTURES: dict[str, str] = {
     "RNNLanguageModel": "zoo.language_models",
     "GRULanguageModel": "zoo.language_models",
     "LSTMLanguageModel": "zoo.language_models",
+    "SoftmaxRegression": "zoo.image_classifiers",
+    "MLP": "zoo.image_classifiers",
+    "LeNet": "zoo.image_classifiers",
+    "LeNetBN": "zoo.image_classifiers",
+    "AlexNet": "zoo.image_classifiers",
+    "VGG": "zoo.image_classifiers",
+    "NiN": "zoo.image_classifiers",
+    "GoogLeNet": "zoo.image_classifiers",
+    "ResNet18": "zoo.image_classifiers",
+    "DenseNet": "zoo.image_classifiers",
+    "RowRNNClassifier": "zoo.image_classifiers",
+    "RowLSTMClassifier": "zoo.image_classifiers",
+    "LinearRegression": "zoo.regression",
 }
 
 _HELPERS: dict[str, str] = {
     "load_task": "zoo.tasks._checkpoint",
     "LanguageModelTask": "zoo.tasks.language_model",
+    "ImageClassificationTask": "zoo.tasks.classification",
+    "RegressionTask": "zoo.tasks.regression",
 }
 
 __all__ = sorted([*ARCHITECTURES, *_HELPERS, "ARCHITECTURES"])

@@ -4,6 +4,9 @@
     python -m zoo recipe NAME [extra LightningCLI arguments]     # = fit --config recipes/NAME.yaml
     python -m zoo list                                            # every recipe with its description
     python -m zoo generate --ckpt PATH [--prefix TEXT ...]        # text from a language-model checkpoint
+    python -m zoo trajectory --optimizer NAME --lr 0.4 [...]      # an optimizer's path on a toy of book 7.2-7.6
+    python -m zoo classify --ckpt PATH [--top-k K] IMAGE [...]    # class and probability per image file
+    python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [IMAGE ...]   # augmented samples (9.1)
 
 Sizes that come from the data (``vocab``, ``num_classes``, ``in_channels``, ...) are linked from the datamodule to
 the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as one message with exit status 1.
@@ -57,6 +60,7 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
     warnings.filterwarnings("ignore", ".*IterableDataset.*has `__len__` defined.*")  # our batches are precomputed
     warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # the zoo logs per epoch
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    warnings.filterwarnings("ignore", ".*LightningCLI's args parameter is intended.*")  # args are given on purpose
     if not os.environ.get("WANDB_API_KEY") and not (Path.home() / ".netrc").exists():
         os.environ.setdefault("WANDB_MODE", "offline")  # --trainer.logger WandbLogger works without an account
     from zoo.lightning_cli import ZooCLI
@@ -111,10 +115,31 @@ def _cmd_generate(argv: Sequence[str]) -> int:
     return 0
 
 
+def _cmd_trajectory(argv: Sequence[str]) -> int:
+    from zoo.optim_toys import trajectory_command
+
+    return trajectory_command(argv)
+
+
+def _cmd_classify(argv: Sequence[str]) -> int:
+    from zoo.vision_commands import classify_command
+
+    return classify_command(argv)
+
+
+def _cmd_augment_grid(argv: Sequence[str]) -> int:
+    from zoo.vision_commands import augment_grid_command
+
+    return augment_grid_command(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "recipe": _cmd_recipe,
     "list": _cmd_list,
     "generate": _cmd_generate,
+    "trajectory": _cmd_trajectory,
+    "classify": _cmd_classify,
+    "augment-grid": _cmd_augment_grid,
 }
 
 
@@ -126,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(COMMANDS[args[0]](args[1:]))
         run_lightning_cli(args)
     except ZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:
+        if type(exc).__name__ != "MisconfigurationException":  # Lightning's "this run cannot work" error
+            raise
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

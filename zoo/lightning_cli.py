@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
 from zoo.callbacks import SaveOnInterrupt
+from zoo.errors import ZooError
+from zoo.finetune import weights_from_checkpoint
+from zoo.plots import LossCurvePlot
 
 __all__ = ["DATA_LINKS", "ZooCLI", "print_fit_summary"]
 
 #: datamodule attribute -> model init argument of the same name, linked once the datamodule exists
 #: (a link whose source or target a class lacks is skipped).
-DATA_LINKS = ("vocab", "num_classes", "in_channels", "num_features")
+DATA_LINKS = ("vocab", "num_classes", "in_channels", "num_features", "classes", "image_size")
 
 
 class ZooCLI(LightningCLI):
@@ -21,15 +26,56 @@ class ZooCLI(LightningCLI):
         for key in DATA_LINKS:
             parser.link_arguments(f"data.{key}", f"model.init_args.{key}", apply_on="instantiate")
 
+    def instantiate_classes(self) -> None:
+        """With ``--ckpt_path`` the checkpoint supplies every tensor, so models skip loading pretrained weights (a
+        fine-tuned checkpoint then predicts on a machine without the ImageNet file)."""
+        ckpt_path = self._get(self.config, "ckpt_path") if self.subcommand else None
+        try:
+            with weights_from_checkpoint() if ckpt_path else nullcontext():
+                super().instantiate_classes()
+        except ValueError as exc:  # jsonargparse wraps what __init__ raised; a ZooError's message says it all
+            cause = _zoo_error_in(exc)
+            if cause is None:
+                raise
+            raise cause from None
+
     def instantiate_trainer(self, **kwargs):
         trainer_cfg = self._get(self.config_init, "trainer", default={})
         if trainer_cfg.get("logger") in (None, True):
             kwargs["logger"] = CSVLogger(save_dir=trainer_cfg.get("default_root_dir") or "runs", name="")
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []), SaveOnInterrupt()]
+        recipe_callbacks = trainer_cfg.get("callbacks") or []  # kwargs replace the config's list, so keep it here
+        recipe_callbacks = recipe_callbacks if isinstance(recipe_callbacks, list) else [recipe_callbacks]
+        extra = [SaveOnInterrupt()]
+        if not any(isinstance(cb, LossCurvePlot) for cb in recipe_callbacks):
+            extra.append(LossCurvePlot())  # a recipe sets its own to choose a log scale
+        kwargs["callbacks"] = [*recipe_callbacks, *kwargs.get("callbacks", []), *extra]
         return super().instantiate_trainer(**kwargs)
 
     def after_fit(self) -> None:
         print_fit_summary(self.trainer, self.model)
+
+    def after_predict(self) -> None:
+        """Print text predictions (generated lyrics, class labels) one per line."""
+        if not self.trainer.is_global_zero:
+            return
+        for batch in self.trainer.predict_loop.predictions or []:
+            for item in [batch] if isinstance(batch, str) else batch:
+                if isinstance(item, str):
+                    print(item, flush=True)
+
+
+def _zoo_error_in(exc: BaseException) -> ZooError | None:
+    """The first `ZooError` among ``exc`` and its causes and contexts, if any."""
+    seen, todo = set(), [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ZooError):
+            return current
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return None
 
 
 def print_fit_summary(trainer, model) -> None:
@@ -42,7 +88,7 @@ def print_fit_summary(trainer, model) -> None:
         if value.numel() == 1:
             lines.append(f"{key:>20s}: {float(value):.6f}")
     ckpt = trainer.checkpoint_callback
-    path = ckpt and (ckpt.best_model_path or ckpt.last_model_path)
+    path = ckpt and (ckpt.last_model_path or ckpt.best_model_path)
     if path:
         lines.append(f"checkpoint: {path}")
     if trainer.log_dir:

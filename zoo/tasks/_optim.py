@@ -49,6 +49,8 @@ def build_optimizer(
     accepts (``betas``, ``eps``, ``alpha``, ``rho``, ...). Unknown names and arguments raise `ConfigError`.
     """
     if name not in OPTIMIZERS:
+        import zoo.optim  # noqa: F401  (registers the hand-written *_scratch optimizers of chapter 7)
+    if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; known optimizers: {', '.join(sorted(OPTIMIZERS))}")
     cls = OPTIMIZERS[name]
     kwargs: dict[str, Any] = {"lr": lr, **(extra or {})}

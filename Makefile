@@ -13,6 +13,7 @@ NAME ?=
 ARGS ?=
 CKPT ?=
 BENCH ?=
+IMAGES ?=
 PREFIX ?=
 
 $(STAMP): pyproject.toml
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help install test lint recipe list generate bench clean
+.PHONY: help install test lint recipe list generate classify bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +45,10 @@ list: $(STAMP) ## Every recipe with a one-line description
 generate: $(STAMP) ## Text from a checkpoint: make generate CKPT=path [PREFIX=分开] [ARGS="--length 100"]
 	@if [ -z "$(CKPT)" ]; then echo "usage: make generate CKPT=<checkpoint> [PREFIX=<text>] [ARGS=\"--temperature 0.8\"]"; exit 2; fi
 	$(PY) -m zoo generate --ckpt "$(CKPT)" $(if $(PREFIX),--prefix "$(PREFIX)") $(ARGS)
+
+classify: $(STAMP) ## Classify image files with a checkpoint: make classify CKPT=path IMAGES="a.jpg b.png"
+	@if [ -z "$(CKPT)" ] || [ -z "$(IMAGES)" ]; then echo "usage: make classify CKPT=<checkpoint> IMAGES=\"a.jpg b.png\" [ARGS=\"--top-k 2\"]"; exit 2; fi
+	$(PY) -m zoo classify --ckpt "$(CKPT)" $(ARGS) $(IMAGES)
 
 bench: $(STAMP) ## Benchmarks vs plain PyTorch: make bench [BENCH=gru_lyrics] [ARGS="--rounds 3"]
 	@if [ -n "$(BENCH)" ]; then test -f bench/$(BENCH).py || { echo "unknown bench '$(BENCH)'; known: $$(ls bench/*.py | xargs -n1 basename | sed 's/\.py//' | tr '\n' ' ')"; exit 2; }; \

@@ -5,7 +5,9 @@ Writes 60,000 training images (random pixels) and 10,000 test images in the real
 
 * ours: ``FashionMNISTDataModule`` batches (one uint8 indexing operation per batch) with the batched conversion
   (float, bilinear antialiased resize) where a CPU training run does it: in the loader, i.e. in the workers when
-  there are any (``transform_on="loader"``, what ``"auto"`` picks under a CPU Trainer);
+  there are any (``transform_on="loader"``, what ``"auto"`` picks under a CPU Trainer). Given ``num_workers``, the
+  datamodule uses the workers when it resizes; at the native 28x28 a batch costs less than handing it over from a
+  worker, so it loads in the main process (the bench says so where that happens);
 * torchvision: ``FashionMNIST(transform=Compose([Resize(size), ToTensor()]))`` (just ``ToTensor()`` at 28) in a
   ``DataLoader``, one PIL image at a time, as the book's ``load_data_fashion_mnist`` does.
 
@@ -126,6 +128,9 @@ def compare(root: Path, size: int, workers: int, args: argparse.Namespace) -> fl
             print(f"size {size:>3}, {workers} workers, round {r}: {name:<11} {seconds:8.2f} s for {images} images "
                   f"({images / seconds:,.0f} images/s)")
     ratio = best["torchvision"] / best["ours"]
+    if workers and size == 28:
+        print(f"size {size:>3}, {workers} workers: ours loads in the main process at the native size (a batch is "
+              "one indexing operation; see num_workers in datamodules/_images.py)")
     what = "a full epoch" if limit is None else f"the first {limit} batches"
     print(f"size {size:>3}, {workers} workers, {what}: torchvision {best['torchvision']:.2f} s, "
           f"ours {best['ours']:.2f} s, ratio {ratio:.1f}x")

@@ -230,7 +230,9 @@ class ImageDataModule(L.LightningDataModule):
         val_size: training images held out, by a seeded split, for validation; 0 (the book) evaluates on the test
             split during training instead, logged as ``test/*``. The test split is never split.
         seed: seed of the validation split.
-        num_workers: DataLoader worker processes (0 loads in the main process; a batch is one indexing operation).
+        num_workers: DataLoader worker processes, used when the loader resizes or augments. A batch at the native
+            size is one indexing operation and a cast, cheaper than handing it over from a worker process (about
+            2 ms a batch), so those loaders run in the main process whatever this says.
         transform_on: where uint8 batches become model input: ``"device"`` (``on_after_batch_transfer``),
             ``"loader"`` (the DataLoader's ``collate_fn``, in the workers) or ``"auto"``: the loader when the Trainer
             runs on the CPU, else the device.
@@ -344,8 +346,10 @@ class ImageDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: ImageTensorDataset, shuffle: bool) -> DataLoader:
         """``shuffle`` marks the training loader, the only one that augments."""
-        workers, in_loader = self.hparams.num_workers, self.transform_in_loader()
+        in_loader = self.transform_in_loader()
         augment = self.hparams.augment if shuffle else "none"
+        heavy = in_loader and (self._transform_args()[0] not in (None, self.native_size) or augment != "none")
+        workers = self.hparams.num_workers if heavy else 0  # see num_workers in the class docstring
         collate = BatchTransform(*self._transform_args(), augment=augment) if in_loader else collate_batch
         return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
                           collate_fn=collate, pin_memory=torch.cuda.is_available() and not in_loader,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
@@ -20,7 +21,8 @@ DATA_LINKS = ("vocab", "num_classes", "in_channels", "num_features", "classes", 
 
 
 class ZooCLI(LightningCLI):
-    """LightningCLI with datamodule-to-model links, a CSV logger by default and an end-of-fit summary."""
+    """LightningCLI with datamodule-to-model links, a CSV logger and a tqdm progress bar by default, a checkpoint on
+    interruption, a loss-curve plot and an end-of-fit summary."""
 
     def add_arguments_to_parser(self, parser) -> None:
         for key in DATA_LINKS:
@@ -48,6 +50,11 @@ class ZooCLI(LightningCLI):
         extra = [SaveOnInterrupt()]
         if not any(isinstance(cb, LossCurvePlot) for cb in recipe_callbacks):
             extra.append(LossCurvePlot())  # a recipe sets its own to choose a log scale
+        if trainer_cfg.get("enable_progress_bar", True) is not False and not any(
+                isinstance(cb, ProgressBar) for cb in recipe_callbacks):
+            # Lightning picks the rich bar when rich is installed; it redraws from a background thread, which on a
+            # 2-core machine cost ~10% of an epoch of the chapter 6 models (bench/gru_lyrics.py); tqdm does not
+            extra.append(TQDMProgressBar())
         kwargs["callbacks"] = [*recipe_callbacks, *kwargs.get("callbacks", []), *extra]
         return super().instantiate_trainer(**kwargs)
 

@@ -43,8 +43,9 @@ from datamodules._download import cache_root
 from datamodules.augment import Preset, augment_batch, check_preset
 from zoo.errors import ConfigError, DataError
 
-__all__ = ["BatchTransform", "ImageDataModule", "ImageTensorDataset", "collate_batch", "load_decoded",
-           "load_image_files", "loader_converts", "resize_shape", "split_indices", "to_float_batch"]
+__all__ = ["BatchTransform", "ImageDataModule", "ImageTensorDataset", "collate_batch", "convert_images",
+           "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape", "split_indices",
+           "to_float_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,23 @@ class BatchTransform:
         images, labels = self.collate(batch) if self.collate is not None else batch
         images = augment_batch(images, self.augment)
         return to_float_batch(images, self.size, self.mean, self.std), labels
+
+
+def image_loader(dataset: Any, batch_size: int, shuffle: bool, num_workers: int, collate: Callable[[Any], Any],
+                 converts: bool) -> DataLoader:
+    """The DataLoader of every image datamodule; memory is pinned only when the device does the conversion."""
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=num_workers, collate_fn=collate,
+                      pin_memory=torch.cuda.is_available() and not converts, persistent_workers=num_workers > 0)
+
+
+def convert_images(batch: Any, convert: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    """Apply ``convert`` to the uint8 images of a batch (a tensor or (images, labels, ...)); float batches are
+    already model input (converted by the loader, or Lightning's example input) and pass unchanged."""
+    images, rest = (batch, None) if isinstance(batch, torch.Tensor) else (batch[0], tuple(batch[1:]))
+    if torch.is_floating_point(images):
+        return batch
+    images = convert(images)
+    return images if rest is None else (images, *rest)
 
 
 def loader_converts(transform_on: str, trainer: Any) -> bool:
@@ -351,9 +369,7 @@ class ImageDataModule(L.LightningDataModule):
         heavy = in_loader and (self._transform_args()[0] not in (None, self.native_size) or augment != "none")
         workers = self.hparams.num_workers if heavy else 0  # see num_workers in the class docstring
         collate = BatchTransform(*self._transform_args(), augment=augment) if in_loader else collate_batch
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
-                          collate_fn=collate, pin_memory=torch.cuda.is_available() and not in_loader,
-                          persistent_workers=workers > 0)
+        return image_loader(dataset, self.hparams.batch_size, shuffle, workers, collate, in_loader)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)
@@ -377,12 +393,7 @@ class ImageDataModule(L.LightningDataModule):
         return to_float_batch(images, *self._transform_args())
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        """(uint8 images, labels) -> (model input, labels), augmented first when training. Float batches are already
-        model input (converted by the loader, or Lightning's example input) and pass unchanged."""
-        images, rest = (batch, None) if isinstance(batch, torch.Tensor) else (batch[0], tuple(batch[1:]))
-        if torch.is_floating_point(images):
-            return batch
-        if self.trainer is not None and self.trainer.training:
-            images = augment_batch(images, self.hparams.augment)
-        images = self.transform(images)
-        return images if rest is None else (images, *rest)
+        """(uint8 images, labels) -> (model input, labels), augmented first when training."""
+        training = self.trainer is not None and self.trainer.training
+        return convert_images(batch, lambda images: self.transform(
+            augment_batch(images, self.hparams.augment) if training else images))

@@ -35,7 +35,14 @@ from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
 from datamodules._download import Resource, cache_root, ensure_extracted, fetch
-from datamodules._images import BatchTransform, loader_converts, split_indices, to_float_batch
+from datamodules._images import (
+    BatchTransform,
+    convert_images,
+    image_loader,
+    loader_converts,
+    split_indices,
+    to_float_batch,
+)
 from zoo.errors import ConfigError, DataError
 from zoo.finetune import find_weights, weights_name, weights_preprocess
 
@@ -187,9 +194,7 @@ class HotdogDataModule(L.LightningDataModule):
         pre = self.preprocess
         collate = BatchTransform(None, pre["mean"], pre["std"], collate=default_collate) if in_loader \
             else default_collate
-        return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=shuffle, num_workers=workers,
-                          collate_fn=collate, pin_memory=torch.cuda.is_available() and not in_loader,
-                          persistent_workers=workers > 0)
+        return image_loader(dataset, self.hparams.batch_size, shuffle, workers, collate, in_loader)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, shuffle=True)
@@ -206,8 +211,4 @@ class HotdogDataModule(L.LightningDataModule):
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """(uint8 images, labels) -> (normalised float images, labels); float batches pass unchanged."""
-        images, rest = (batch, None) if isinstance(batch, torch.Tensor) else (batch[0], tuple(batch[1:]))
-        if torch.is_floating_point(images):
-            return batch
-        images = self.transform(images)
-        return images if rest is None else (images, *rest)
+        return convert_images(batch, self.transform)

@@ -98,7 +98,7 @@ class LanguageModelTask(L.LightningModule):
         if bidirectional and num_layers > 1:
             raise ConfigError("a stacked bidirectional RNN feeds both directions of layer 1 into each direction of "
                               "layer 2, so a next-token objective would see the answer; use num_layers=1 with "
-                              "bidirectional=True, or use zoo.nets.RecurrentLM as an encoder elsewhere")
+                              "bidirectional=True, or use zoo.nets.language_model.RecurrentLM as an encoder elsewhere")
         self.save_hyperparameters()
         self.vocab = list(vocab)
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
@@ -115,7 +115,7 @@ class LanguageModelTask(L.LightningModule):
     def forward(self, tokens: torch.Tensor, state=None):
         return self.net(tokens, state)
 
-    def _step(self, batch, batch_idx: int, stage: str) -> torch.Tensor:
+    def _step(self, batch, stage: str) -> torch.Tensor:
         x, y, carry = batch  # (B, T), (B, T), bool
         if self.hparams.bidirectional:
             carry = False  # the right-to-left half cannot continue across batches
@@ -134,7 +134,7 @@ class LanguageModelTask(L.LightningModule):
         metrics = getattr(self, f"{stage}_metrics")
         metrics["ppl"].update(logits.detach(), y)
         metrics["loss"].update(loss.detach(), weight=y.numel())
-        if batch_idx == 0:
+        if metrics["loss"].update_count == 1:  # the first batch since Lightning last computed and reset them
             self._log_epoch_metrics(stage)
         return loss
 
@@ -151,13 +151,13 @@ class LanguageModelTask(L.LightningModule):
             self.log(f"{stage}/ppl_backward", metrics["ppl_backward"], on_step=False, on_epoch=True)
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, batch_idx, "train")
+        return self._step(batch, "train")
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, batch_idx, "val")
+        self._step(batch, "val")
 
     def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, batch_idx, "test")
+        self._step(batch, "test")
 
     def predict_step(self, batch: str | list[str], batch_idx: int = 0) -> str | list[str]:
         """A prefix (or a list of prefixes) -> the generated text, ``pred_len`` characters after it."""

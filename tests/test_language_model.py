@@ -119,6 +119,38 @@ def test_perplexity_is_exp_of_mean_cross_entropy():
     assert logged == pytest.approx(math.exp(total / count), rel=1e-4)
 
 
+def test_loss_perplexity_equals_torchmetrics_perplexity():
+    from torchmetrics.text import Perplexity
+
+    from zoo.tasks.language_model import LossPerplexity
+
+    ours, reference = LossPerplexity(), Perplexity()
+    generator = torch.Generator().manual_seed(0)
+    for batch, steps in [(4, 7), (3, 5), (1, 11)]:  # batches of different sizes weigh by their token counts
+        logits = 3 * torch.randn(batch, steps, 30, generator=generator)
+        target = torch.randint(0, 30, (batch, steps), generator=generator)
+        ours.update(F.cross_entropy(logits.flatten(0, 1), target.flatten()), weight=target.numel())
+        reference.update(logits, target)
+    assert float(ours.compute()) == pytest.approx(float(reference.compute()), rel=1e-5)
+
+
+def test_bidirectional_perplexities_are_those_of_each_direction():
+    model = small(bidirectional=True)
+    data = loader(text="abcdefgh " * 40)
+    logged = trainer().validate(model, data, verbose=False)[0]
+    model.eval()
+    sums, count_next, count_prev = [0.0, 0.0], 0, 0
+    with torch.no_grad():
+        for x, y, _ in data:
+            forward_logits, backward_logits = model.net(x)[0].unbind(dim=2)
+            sums[0] += F.cross_entropy(forward_logits.flatten(0, 1), y.flatten(), reduction="sum").item()
+            sums[1] += F.cross_entropy(backward_logits[:, 1:].flatten(0, 1), x[:, :-1].flatten(),
+                                       reduction="sum").item()
+            count_next, count_prev = count_next + y.numel(), count_prev + x[:, :-1].numel()
+    assert logged["val/ppl"] == pytest.approx(math.exp(sums[0] / count_next), rel=1e-4)
+    assert logged["val/ppl_backward"] == pytest.approx(math.exp(sums[1] / count_prev), rel=1e-4)
+
+
 def test_generation_greedy_and_sampled():
     model = small()
     assert model.generate("ab", 5) == model.generate("ab", 5)

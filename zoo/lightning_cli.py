@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from lightning.pytorch.callbacks import ProgressBar, TQDMProgressBar
+from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
-from zoo.callbacks import SaveOnInterrupt
+from zoo.callbacks import SaveOnInterrupt, ThrottledProgressBar
 from zoo.errors import ZooError
 from zoo.finetune import weights_from_checkpoint
 from zoo.plots import LossCurvePlot
@@ -54,7 +54,7 @@ class ZooCLI(LightningCLI):
                 isinstance(cb, ProgressBar) for cb in recipe_callbacks):
             # Lightning picks the rich bar when rich is installed; it redraws from a background thread, which on a
             # 2-core machine cost ~10% of an epoch of the chapter 6 models (bench/gru_lyrics.py); tqdm does not
-            extra.append(TQDMProgressBar())
+            extra.append(ThrottledProgressBar())
         kwargs["callbacks"] = [*recipe_callbacks, *kwargs.get("callbacks", []), *extra]
         return super().instantiate_trainer(**kwargs)
 

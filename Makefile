@@ -50,10 +50,10 @@ classify: $(STAMP) ## Classify image files with a checkpoint: make classify CKPT
 	@if [ -z "$(CKPT)" ] || [ -z "$(IMAGES)" ]; then echo "usage: make classify CKPT=<checkpoint> IMAGES=\"a.jpg b.png\" [ARGS=\"--top-k 2\"]"; exit 2; fi
 	$(PY) -m zoo classify --ckpt "$(CKPT)" $(ARGS) $(IMAGES)
 
-bench: $(STAMP) ## Benchmarks vs plain PyTorch: make bench [BENCH=gru_lyrics] [ARGS="--rounds 3"]
-	@if [ -n "$(BENCH)" ]; then test -f bench/$(BENCH).py || { echo "unknown bench '$(BENCH)'; known: $$(ls bench/*.py | xargs -n1 basename | sed 's/\.py//' | tr '\n' ' ')"; exit 2; }; \
+bench: $(STAMP) ## Benchmarks vs plain PyTorch: make bench [BENCH=gru_lyrics] [ARGS="--epochs 60"]
+	@if [ -n "$(BENCH)" ]; then test -f bench/$(BENCH).py || { echo "unknown bench '$(BENCH)'; known: $$(ls bench/[!_]*.py | xargs -n1 basename | sed 's/\.py//' | tr '\n' ' ')"; exit 2; }; \
 	  $(PY) bench/$(BENCH).py $(ARGS); \
-	else for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done; fi
+	else for f in bench/[!_]*.py; do echo "== $$f"; $(PY) $$f || exit 1; done; fi
 
 clean: ## Remove the virtual environment and run outputs (never the data cache)
 	rm -rf $(VENV) runs lightning_logs

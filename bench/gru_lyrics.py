@@ -1,54 +1,37 @@
 """Seconds per epoch of the gru_lyrics recipe through Lightning vs. a plain PyTorch loop, in one process.
 
-Both train the same network (`RecurrentLM`, nn.GRU, 256 hidden, one-hot input) on the same batches of the
-datamodule (first 10,000 characters, consecutive sampling, batch 32 x 35 steps) with Adam 1e-2, global-norm
-clipping 0.01, the hidden state carried across the batches of an epoch (zeros at the start of each, as in 6.4.7),
-and greedy samples for both prefixes every 40 epochs.
+Both train the same network (`RecurrentLM`, nn.GRU, 256 hidden, one-hot input, the same initial weights) on the
+same batches of the datamodule (first 10,000 characters, consecutive sampling, batch 32 x 35 steps) with Adam 1e-2,
+global-norm clipping 0.01, the hidden state carried across the batches of an epoch (zeros at the start of each, as
+in 6.4.7), and greedy samples for both prefixes every 40 epochs.
 The Lightning side is the recipe itself (progress bar, CSV logger, torchmetrics perplexity, checkpoints every 10
-epochs) with its held-out validation switched off, because the plain loop validates nothing. Rounds alternate
-(plain, Lightning, plain, ...) so that drift of the machine affects both; the result is the median over rounds of
-(Lightning median epoch / plain median epoch of the run just before). Target: Lightning / plain <= 1.1.
+epochs, samples) with its held-out validation switched off, because the plain loop validates nothing. The two
+alternate epoch by epoch in one process (``bench/_interleave.py``), so drift of the machine affects both; the
+result is the median over epoch pairs of (Lightning epoch time / plain epoch time). Target: <= 1.1. Both sides
+end at the same perplexity, printed at the end, which checks that they did the same work.
 
-    python bench/gru_lyrics.py [--epochs 14] [--rounds 6]        # needs the data: ZOO_DATA_MIRROR or the cache
+    python bench/gru_lyrics.py [--epochs 40]        # needs the data: ZOO_DATA_MIRROR or the cache
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import lightning as L
 import torch
 import torch.nn.functional as F
+from _interleave import Interleave, report
 
 from datamodules.jaychou_lyrics import JayChouLyricsDataModule
 from zoo.cli import recipe_path, run_lightning_cli
 from zoo.nets.language_model import RecurrentLM
 
 PREFIXES = ("分开", "不分开")
-
-
-class EpochTimer(L.Callback):
-    def __init__(self) -> None:
-        self.starts: list[float] = []
-
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.starts.append(time.perf_counter())
-
-
-def per_epoch(starts: list[float], skip: int = 2) -> list[float]:
-    """Seconds of each epoch from the start times of consecutive epochs, after ``skip`` warm-up epochs.
-
-    One epoch's time is from its start to the next epoch's start, so it includes everything done per epoch
-    (validation, checkpoints, samples, logging) and nothing done once at the end of training.
-    """
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    return gaps[skip:]
+TARGET = 1.1
 
 
 @torch.no_grad()
@@ -62,80 +45,71 @@ def greedy(net: RecurrentLM, vocab: list[str], prefix: str, length: int = 50) ->
     return "".join(vocab[i] for i in ids)
 
 
-def plain_loop(dm: JayChouLyricsDataModule, epochs: int, seed: int) -> tuple[list[float], float]:
-    """The book's train_and_predict_rnn_pytorch (6.5.2) on our network; returns (s/epoch, final perplexity)."""
-    torch.manual_seed(seed)
-    net = RecurrentLM(dm.vocab_size, "gru", 256)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
-    loader = dm.train_dataloader()
-    starts, ppl = [], math.inf
-    for epoch in range(epochs):
-        starts.append(time.perf_counter())
+class PlainLoop:
+    """The book's train_and_predict_rnn_pytorch (6.5.2) on our network, one epoch per call."""
+
+    def __init__(self, dm: JayChouLyricsDataModule, seed: int) -> None:
+        torch.manual_seed(seed)  # as seed_everything before the recipe's model: the same initial weights
+        self.net = RecurrentLM(dm.vocab_size, "gru", 256)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=1e-2)
+        self.loader = dm.train_dataloader()
+        self.vocab = dm.vocab
+        self.epochs_done = 0
+        self.ppl = math.inf
+
+    def epoch(self) -> tuple[float, str]:
+        start = time.perf_counter()
         state, loss_sum, n = None, 0.0, 0  # every epoch starts from a zero state, as in 6.4.7
-        for x, y, carry in loader:
+        for x, y, carry in self.loader:
             state = state.detach() if carry and state is not None else None
-            logits, state = net(x, state)
+            logits, state = self.net(x, state)
             loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-            optimizer.zero_grad()
+            self.optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 0.01)
-            optimizer.step()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 0.01)
+            self.optimizer.step()
             loss_sum += loss.item() * y.numel()
             n += y.numel()
-        ppl = math.exp(loss_sum / n)
-        if (epoch + 1) % 40 == 0:
-            net.eval()
-            samples = [greedy(net, dm.vocab, p) for p in PREFIXES]
-            net.train()
-            print(f"  plain epoch {epoch + 1}, perplexity {ppl:.6f}\n   - " + "\n   - ".join(samples))
-    return per_epoch(starts), ppl
-
-
-def lightning_recipe(epochs: int, seed: int, root: Path) -> tuple[list[float], float]:
-    """The gru_lyrics recipe through ZooCLI, validation off; returns (s/epoch, final train perplexity)."""
-    cli = run_lightning_cli(
-        ["--config", str(recipe_path("gru_lyrics")), f"--seed_everything={seed}",
-         f"--trainer.max_epochs={epochs}", "--data.init_args.val_chars=0", f"--trainer.default_root_dir={root}"],
-        run=False,
-    )
-    timer = EpochTimer()
-    cli.trainer.callbacks.append(timer)
-    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    return per_epoch(timer.starts), float(cli.trainer.callback_metrics["train/ppl"])
+        self.ppl = math.exp(loss_sum / n)
+        self.epochs_done += 1
+        if self.epochs_done % 40 == 0:
+            self.net.eval()
+            samples = [greedy(self.net, self.vocab, p) for p in PREFIXES]
+            self.net.train()
+            print("   - " + "\n   - ".join(samples))
+        return time.perf_counter() - start, f"perplexity {self.ppl:.6f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=14, help="epochs per run (the recipe trains 160); the first 2 "
-                        "are warm-up and not timed")
-    parser.add_argument("--rounds", type=int, default=6, help="paired plain/Lightning rounds")
+    parser.add_argument("--epochs", type=int, default=40, help="epochs of each side (the recipe trains 160); the "
+                        "first pair is a warm-up and not timed")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     sys.argv = sys.argv[:1]  # LightningCLI below gets its arguments explicitly
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2 (the first is not timed)")
 
     dm = JayChouLyricsDataModule(num_chars=10_000, sampling="consecutive", batch_size=32, num_steps=35)
     dm.prepare_data()
     dm.setup("fit")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, vocab {dm.vocab_size}, "
-          f"{len(dm.train_dataloader())} batches/epoch, {args.epochs} epochs x {args.rounds} rounds")
-    plain: list[float] = []
-    light: list[float] = []
-    ratios: list[float] = []
+          f"{len(dm.train_dataloader())} batches/epoch, {args.epochs} epochs each side, interleaved")
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):
-            p_times, p_ppl = plain_loop(dm, args.epochs, args.seed)
-            l_times, l_ppl = lightning_recipe(args.epochs, args.seed, Path(tmp) / f"round{r}")
-            plain += p_times
-            light += l_times
-            ratios.append(statistics.median(l_times) / statistics.median(p_times))
-            print(f"round {r}: plain {statistics.median(p_times):.4f} s/epoch (perplexity {p_ppl:.6f}), Lightning "
-                  f"{statistics.median(l_times):.4f} s/epoch (perplexity {l_ppl:.6f}), ratio {ratios[-1]:.3f}")
-    print(f"\nall epochs: plain PyTorch median {statistics.median(plain):.4f} s, Lightning median "
-          f"{statistics.median(light):.4f} s (means {statistics.fmean(plain):.4f} / {statistics.fmean(light):.4f})")
-    # the machine's speed drifts over minutes, so each Lightning run is compared with the plain run just before it
-    ratio = statistics.median(ratios)
-    print(f"ratio Lightning/plain, median of {len(ratios)} paired rounds: {ratio:.3f} "
-          f"(range {min(ratios):.3f}-{max(ratios):.3f}; target <= 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+        cli = run_lightning_cli(
+            ["--config", str(recipe_path("gru_lyrics")), f"--seed_everything={args.seed}",
+             f"--trainer.max_epochs={args.epochs}", "--data.init_args.val_chars=0",
+             f"--trainer.default_root_dir={Path(tmp) / 'runs'}"],
+            run=False,
+        )
+        plain = PlainLoop(dm, args.seed)
+        interleave = Interleave(plain.epoch)
+        cli.trainer.callbacks.append(interleave)
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+
+    light_times, plain_times = interleave.pairs()
+    report(light_times, plain_times, lambda seconds: f"{seconds:.4f} s/epoch", "time", TARGET)
+    print(f"final perplexity: plain {plain.ppl:.6f}, Lightning {float(cli.trainer.callback_metrics['train/ppl']):.6f}")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ def compare(root: Path, size: int, workers: int, args: argparse.Namespace) -> fl
     ratio = best["torchvision"] / best["ours"]
     if workers and size == 28:
         print(f"size {size:>3}, {workers} workers: ours loads in the main process at the native size (a batch is "
-              "one indexing operation; see num_workers in datamodules/_images.py)")
+              "one indexing operation; see num_workers in datamodules/images.py)")
     what = "a full epoch" if limit is None else f"the first {limit} batches"
     print(f"size {size:>3}, {workers} workers, {what}: torchvision {best['torchvision']:.2f} s, "
           f"ours {best['ours']:.2f} s, ratio {ratio:.1f}x")

@@ -28,7 +28,7 @@ from _interleave import Interleave, report
 
 from datamodules.jaychou_lyrics import JayChouLyricsDataModule
 from zoo.cli import recipe_path, run_lightning_cli
-from zoo.nets.language_model import RecurrentLM
+from zoo.nets.recurrent_lm import RecurrentLM
 
 PREFIXES = ("分开", "不分开")
 TARGET = 1.1

@@ -1,24 +1,30 @@
 """One LightningDataModule per dataset of the books: ``from datamodules import JayChouLyricsDataModule``.
 
-Names load lazily, so ``datamodules._download`` (the verified-download helpers) imports without Lightning.
+``datamodules.DATAMODULES`` lists them all, by class name, with the module that defines each. Names load lazily, so
+``datamodules.download`` (the verified-download helpers) imports without Lightning.
+
+Where things live: one file per dataset (``jaychou_lyrics``, ``fashion_mnist``, ``cifar10``, ``hotdog``, ``airfoil``,
+``synthetic``); the helpers several datasets share are public modules: ``download`` (cache, mirror, checksums, safe
+extraction), ``images`` (the image datamodules' base and fast path), ``augment``, ``token_windows`` (the samplers of
+book 6.3), ``regression_data`` (the regression datamodules' base).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
-#: Every datamodule, by class name -> defining module.
-DATAMODULES: dict[str, str] = {
-    "JayChouLyricsDataModule": "datamodules.jaychou_lyrics",
-    "FashionMNISTDataModule": "datamodules.fashion_mnist",
-    "CIFAR10DataModule": "datamodules.cifar10",
-    "HotdogDataModule": "datamodules.hotdog",
-    "AirfoilDataModule": "datamodules.airfoil",
-    "LinearSyntheticDataModule": "datamodules.synthetic",
-    "PolynomialSyntheticDataModule": "datamodules.synthetic",
-    "HighDimSyntheticDataModule": "datamodules.synthetic",
-}
+from zoo.registry import Registry
+
+#: Every datamodule: class name -> defining module. tests/test_layout.py fails when a datamodule class exists that is
+#: not in it (or has no fake-data writer in tests/fakes.py).
+DATAMODULES = Registry("datamodule")
+DATAMODULES.add("datamodules.jaychou_lyrics", "JayChouLyricsDataModule")
+DATAMODULES.add("datamodules.fashion_mnist", "FashionMNISTDataModule")
+DATAMODULES.add("datamodules.cifar10", "CIFAR10DataModule")
+DATAMODULES.add("datamodules.hotdog", "HotdogDataModule")
+DATAMODULES.add("datamodules.airfoil", "AirfoilDataModule")
+DATAMODULES.add("datamodules.synthetic", "LinearSyntheticDataModule", "PolynomialSyntheticDataModule",
+                "HighDimSyntheticDataModule")
 
 __all__ = sorted([*DATAMODULES, "DATAMODULES"])
 
@@ -26,7 +32,7 @@ __all__ = sorted([*DATAMODULES, "DATAMODULES"])
 def __getattr__(name: str) -> Any:
     if name not in DATAMODULES:
         raise AttributeError(f"module 'datamodules' has no attribute {name!r}")
-    return getattr(import_module(DATAMODULES[name]), name)
+    return DATAMODULES.load(name)
 
 
 def __dir__() -> list[str]:

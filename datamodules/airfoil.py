@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from datamodules._download import Resource, cache_root, fetch
-from datamodules._regression import check_batch_size, full_loader, minibatches
+from datamodules.download import Resource, cache_root, fetch
+from datamodules.regression_data import RegressionDataModule
 from zoo.errors import ConfigError, DataError
 
 __all__ = ["AIRFOIL", "AirfoilDataModule", "load_airfoil", "read_airfoil"]
@@ -71,7 +69,7 @@ def load_airfoil(path: Path, num_examples: int = 1500, standardize: bool = True)
     return data[:, :-1].contiguous(), data[:, -1].contiguous()
 
 
-class AirfoilDataModule(L.LightningDataModule):
+class AirfoilDataModule(RegressionDataModule):
     """Airfoil self-noise regression, 5 standardised features -> standardised sound level (book 7.3.1).
 
     Args:
@@ -83,26 +81,19 @@ class AirfoilDataModule(L.LightningDataModule):
     """
 
     num_features = NUM_COLUMNS - 1
-    eval_sets = ("train",)
 
     def __init__(self, data_dir: str | None = None, num_examples: int = 1500, batch_size: int = 10,
                  shuffle: bool = True, standardize: bool = True) -> None:
-        super().__init__()
+        super().__init__(batch_size, shuffle)
         if num_examples < 1:
             raise ConfigError(f"num_examples must be >= 1, got {num_examples}")
-        check_batch_size(batch_size)
         self.save_hyperparameters()
         self.root = cache_root(data_dir)
 
     def prepare_data(self) -> None:
         fetch(AIRFOIL, self.root)
 
-    def setup(self, stage: str | None = None) -> None:
+    def make_data(self) -> None:
         hp = self.hparams
-        self.features, self.labels = load_airfoil(fetch(AIRFOIL, self.root), hp.num_examples, hp.standardize)
-
-    def train_dataloader(self) -> DataLoader:
-        return minibatches(self.features, self.labels, self.hparams.batch_size, self.hparams.shuffle)
-
-    def val_dataloader(self) -> DataLoader:
-        return full_loader(self.features, self.labels)
+        self.train_features, self.train_labels = load_airfoil(fetch(AIRFOIL, self.root), hp.num_examples,
+                                                              hp.standardize)

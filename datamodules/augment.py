@@ -4,7 +4,7 @@ The book augments one PIL image at a time (``transforms.RandomHorizontalFlip()``
 contrast=0.5, saturation=0.5, hue=0.5)``, 9.1.1). Here a whole batch (B, C, H, W) is augmented at once, with random
 parameters drawn per image and applied as vectorised tensor arithmetic, so the work runs wherever the batch is: on
 the GPU when a datamodule converts batches on the device, in the loader workers when it converts them there (see
-``transform_on`` in `datamodules._images`). Each operation is split into a ``sample_*`` function that draws the
+``transform_on`` in `datamodules.images`). Each operation is split into a ``sample_*`` function that draws the
 per-image parameters and a deterministic function that applies given parameters; the tests check the latter against
 torchvision's per-image functions.
 

@@ -7,7 +7,7 @@ offline error) into the cache folder, unpacked safely to torchvision's layout (`
 parsed by torchvision, which checks every batch file's md5. A folder that torchvision downloaded itself works as it
 is; one with a corrupt batch file is unpacked again from the verified archive.
 
-Batches are uint8 and become float on the device; see `datamodules._images` for the fast path and the options.
+Batches are uint8 and become float on the device; see `datamodules.images` for the fast path and the options.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import torch
 from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import check_integrity
 
-from datamodules._download import Resource, ensure_extracted, fetch
-from datamodules._images import ImageDataModule
+from datamodules.download import Resource, ensure_extracted, fetch
+from datamodules.images import DecodedImageDataModule
 from zoo.errors import DataError
 
 __all__ = ["CIFAR10DataModule", "cifar10_resource"]
@@ -38,10 +38,10 @@ def _checked_files() -> list[tuple[str, str]]:
     return [*CIFAR10.train_list, *CIFAR10.test_list, (CIFAR10.meta["filename"], CIFAR10.meta["md5"])]
 
 
-class CIFAR10DataModule(ImageDataModule):
+class CIFAR10DataModule(DecodedImageDataModule):
     """CIFAR-10 as uint8 batches (B, 3, 32, 32) converted, resized and normalised on the device.
 
-    Arguments: see `datamodules._images.ImageDataModule` (``data_dir``, ``batch_size``, ``resize``, ``normalize``,
+    Arguments: see `datamodules.images.DecodedImageDataModule` (``data_dir``, ``batch_size``, ``resize``, ``normalize``,
     ``mean``, ``std``, ``val_size``, ``seed``, ``num_workers``, ``transform_on``,
     ``augment``: training-batch augmentation presets of book 9.1, see `datamodules.augment`).
     """

@@ -6,7 +6,7 @@ by the zoo's verified downloader (cache folder, ``$ZOO_DATA_MIRROR``, clear offl
 layout, ``<cache>/FashionMNIST/raw/``, unpacked there, and parsed by torchvision. A folder that torchvision
 downloaded itself works as it is.
 
-Batches are uint8 and become float on the device; see `datamodules._images` for the fast path and the options.
+Batches are uint8 and become float on the device; see `datamodules.images` for the fast path and the options.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import torch
 from torchvision.datasets import FashionMNIST
 from torchvision.datasets.utils import extract_archive
 
-from datamodules._download import Resource, fetch
-from datamodules._images import ImageDataModule
+from datamodules.download import Resource, fetch
+from datamodules.images import DecodedImageDataModule
 from zoo.errors import DataError
 
 __all__ = ["FashionMNISTDataModule", "fashion_mnist_resources"]
@@ -48,10 +48,10 @@ def _gunzip(archive: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-class FashionMNISTDataModule(ImageDataModule):
+class FashionMNISTDataModule(DecodedImageDataModule):
     """Fashion-MNIST as uint8 batches (B, 1, 28, 28) converted, resized and normalised on the device.
 
-    Arguments: see `datamodules._images.ImageDataModule` (``data_dir``, ``batch_size``, ``resize``, ``normalize``,
+    Arguments: see `datamodules.images.DecodedImageDataModule` (``data_dir``, ``batch_size``, ``resize``, ``normalize``,
     ``mean``, ``std``, ``val_size``, ``seed``, ``num_workers``, ``transform_on``,
     ``augment``: training-batch augmentation presets of book 9.1, see `datamodules.augment`).
     """

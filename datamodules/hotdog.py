@@ -17,7 +17,7 @@ The recipe sets ``weights`` next to the model's ``pretrained``; the model warns 
 datamodule's normalisation differs from what its weights expect.
 
 Batches leave the workers as uint8 (B, 3, 224, 224) and become normalised floats on the device, or in the loader
-under a CPU Trainer (``transform_on``, as in `datamodules._images`).
+under a CPU Trainer (``transform_on``); splits, loaders and that conversion are `datamodules.images.ImageDataModule`'s.
 """
 
 from __future__ import annotations
@@ -26,25 +26,17 @@ import shutil
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
 from PIL import Image
-from torch.utils.data import DataLoader, Subset, default_collate
+from torch.utils.data import default_collate
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
-from datamodules._download import Resource, cache_root, ensure_extracted, fetch
-from datamodules._images import (
-    BatchTransform,
-    convert_images,
-    image_loader,
-    loader_converts,
-    split_indices,
-    to_float_batch,
-)
+from datamodules.download import Resource, ensure_extracted, fetch
+from datamodules.images import BatchTransform, ImageDataModule, to_float_batch
 from zoo.errors import ConfigError, DataError
-from zoo.finetune import find_weights, weights_name, weights_preprocess
+from zoo.weights import find_weights, weights_name, weights_preprocess
 
 __all__ = ["BOOK_PREPROCESS", "HOTDOG", "HOTDOG_CLASSES", "HotdogDataModule"]
 
@@ -70,7 +62,7 @@ def open_rgb(path: str) -> Image.Image:
                         "damaged: delete its folder and run again to unpack it afresh") from exc
 
 
-class HotdogDataModule(L.LightningDataModule):
+class HotdogDataModule(ImageDataModule):
     """Hotdog (book 9.2) as uint8 batches (B, 3, crop, crop), normalised on the device.
 
     Args:
@@ -96,31 +88,20 @@ class HotdogDataModule(L.LightningDataModule):
     def __init__(self, data_dir: str | None = None, batch_size: int = 128, weights: str | None = None,
                  resize_size: int | None = None, crop_size: int | None = None, val_size: int = 0, seed: int = 0,
                  num_workers: int = 0, transform_on: Literal["auto", "device", "loader"] = "auto") -> None:
-        super().__init__()
-        name = type(self).__name__
-        if batch_size < 1 or num_workers < 0 or val_size < 0:
-            raise ConfigError(f"{name}: batch_size must be >= 1, num_workers and val_size >= 0; got {batch_size}, "
-                              f"{num_workers} and {val_size}")
-        if transform_on not in ("auto", "device", "loader"):
-            raise ConfigError(f"{name}: transform_on must be 'auto', 'device' or 'loader', got {transform_on!r}")
+        super().__init__(data_dir, batch_size, val_size, seed, num_workers, transform_on)
         base = weights_preprocess(find_weights(weights)) if weights else dict(BOOK_PREPROCESS)
         self.preprocess = {**base, "resize": resize_size or base["resize"], "crop": crop_size or base["crop"]}
         if min(self.preprocess["resize"], self.preprocess["crop"]) < 1:
-            raise ConfigError(f"{name}: resize_size and crop_size must be positive, got {resize_size}, {crop_size}")
+            raise ConfigError(f"{type(self).__name__}: resize_size and crop_size must be positive, got {resize_size}, "
+                              f"{crop_size}")
         self.source = weights_name(find_weights(weights)) if weights else "the book (9.2.1.1)"
         self.save_hyperparameters()
-        self.root = cache_root(data_dir)
 
     # ------------------------------------------------------------- what the CLI links into the model
     @property
     def image_size(self) -> int:
         """Side of the square images the model sees (the crop)."""
         return self.preprocess["crop"]
-
-    @property
-    def eval_split(self) -> str:
-        """What ``val_dataloader`` serves: ``"val"`` (a held-out part of train) or ``"test"`` (when ``val_size=0``)."""
-        return "val" if self.hparams.val_size else "test"
 
     # ------------------------------------------------------------- files
     @property
@@ -131,7 +112,7 @@ class HotdogDataModule(L.LightningDataModule):
         return [f"{split}/{cls}" for split in SPLITS for cls in HOTDOG_CLASSES
                 if not (self.data_folder / split / cls).is_dir()]
 
-    def prepare_data(self) -> None:
+    def download(self) -> None:
         """Fetch (sha1-verified) and unpack ``hotdog.zip`` unless every class folder is there."""
         if not self._missing_folders():
             return
@@ -143,6 +124,10 @@ class HotdogDataModule(L.LightningDataModule):
         if missing:
             raise DataError(f"{archive} passed its sha1 check but lacks the folders {', '.join(missing)} under "
                             f"{self.folder}/; is it the right file?")
+
+    def split_dataset(self, split: str, training: bool) -> ImageFolder:
+        """The images of ``split`` as an ``ImageFolder``, with the training or the evaluation transform."""
+        return self._image_folder(split, self.train_transform() if training else self.eval_transform())
 
     def _image_folder(self, split: str, transform: T.Compose) -> ImageFolder:
         folder = self.data_folder / split
@@ -171,44 +156,17 @@ class HotdogDataModule(L.LightningDataModule):
         """uint8 (B, 3, H, W) -> float in [0, 1], normalised with ``preprocess``'s mean and std."""
         return to_float_batch(images, None, self.preprocess["mean"], self.preprocess["std"])
 
-    # ------------------------------------------------------------- Lightning hooks
+    def collate(self, training: bool, in_loader: bool) -> tuple[Any, int]:
+        """Images are decoded and cropped one by one in the workers, so every loader uses them."""
+        pre = self.preprocess
+        collate = BatchTransform(None, pre["mean"], pre["std"], collate=default_collate) if in_loader \
+            else default_collate
+        return collate, self.hparams.num_workers
+
     def setup(self, stage: str | None = None) -> None:
-        val_size = self.hparams.val_size
-        if stage in (None, "fit", "validate") and not hasattr(self, "train_set"):
-            train = self._image_folder("train", self.train_transform())
-            train_idx, val_idx = split_indices(len(train), val_size, self.hparams.seed)
-            self.train_set = Subset(train, train_idx.tolist()) if val_idx is not None else train
-            self.val_set = (Subset(self._image_folder("train", self.eval_transform()), val_idx.tolist())
-                            if val_idx is not None else None)
-        if (stage in (None, "test", "predict") or not val_size) and not hasattr(self, "test_set"):
-            self.test_set = self._image_folder("test", self.eval_transform())
+        super().setup(stage)
         if not getattr(self, "_announced", False):
             pre, self._announced = self.preprocess, True
             rank_zero_info(f"{type(self).__name__}: preprocessing of {self.source}: train random-resized-crop "
                            f"{pre['crop']} + flip; test resize {pre['resize']}, centre-crop {pre['crop']}; "
                            f"mean {pre['mean']}, std {pre['std']}")
-
-    def _loader(self, dataset: Any, shuffle: bool) -> DataLoader:
-        workers = self.hparams.num_workers
-        in_loader = loader_converts(self.hparams.transform_on, self.trainer)
-        pre = self.preprocess
-        collate = BatchTransform(None, pre["mean"], pre["std"], collate=default_collate) if in_loader \
-            else default_collate
-        return image_loader(dataset, self.hparams.batch_size, shuffle, workers, collate, in_loader)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        """The validation split, or the test split when ``val_size=0`` (see `eval_split`)."""
-        return self._loader(self.val_set if self.hparams.val_size else self.test_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
-
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        """(uint8 images, labels) -> (normalised float images, labels); float batches pass unchanged."""
-        return convert_images(batch, self.transform)

@@ -20,8 +20,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from datamodules._download import Resource, cache_root, fetch
-from datamodules._sequence import LanguageModelBatches, Sampling
+from datamodules.download import Resource, cache_root, fetch
+from datamodules.token_windows import LanguageModelBatches, Sampling
 from zoo.errors import ConfigError, DataError
 
 __all__ = ["JAYCHOU_LYRICS", "JayChouLyricsDataModule", "read_lyrics"]
@@ -62,7 +62,8 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         sampling: ``"consecutive"`` (adjacent, state carried across batches) or ``"random"`` (book 6.3.3).
         batch_size: windows per batch (book: 32).
         num_steps: characters per window (book: 35).
-        predict_prefixes: start texts served by ``predict_dataloader`` (``python -m zoo predict``); default the book's.
+        predict_prefixes: start texts served by ``predict_dataloader`` (``python -m zoo predict``); default the
+            model's ``prefixes`` (the book's "分开" and "不分开" unless the model was given others).
     """
 
     def __init__(
@@ -135,4 +136,10 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         return self._batches(self.val_ids, "consecutive")
 
     def predict_dataloader(self) -> DataLoader:
-        return DataLoader(list(self.hparams.predict_prefixes or ["分开", "不分开"]), batch_size=None)
+        prefixes = self.hparams.predict_prefixes
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        if not prefixes and hasattr(model, "prompts"):
+            prefixes = model.prompts()
+        if not prefixes:
+            raise ConfigError(f"{type(self).__name__}: no prefixes to predict from; set predict_prefixes")
+        return DataLoader(list(prefixes), batch_size=None)

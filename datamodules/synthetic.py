@@ -3,7 +3,8 @@
 Each datamodule draws its data from its own ``torch.Generator(seed)`` (features first, then label noise), so the data
 do not depend on ``seed_everything``, which still drives model init and shuffling. Labels are (N,) vectors.
 ``val_dataloader()`` evaluates whole sets after every epoch, as the book's training loops do, and ``eval_sets``
-names them: the full training set (3.2 prints its loss per epoch) and, for 3.11/3.12, the test set (their curves).
+names them: the full training set (3.2 prints its loss per epoch) and, for 3.11/3.12, the test set (their curves);
+both come from `datamodules.regression_data.RegressionDataModule`.
 Nothing is read or written, so these datamodules take no ``data_dir``.
 """
 
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import lightning as L
 import torch
-from torch.utils.data import DataLoader
 
-from datamodules._regression import check_batch_size, full_loader, minibatches
+from datamodules.regression_data import RegressionDataModule
 from zoo.errors import ConfigError
 
 __all__ = [
@@ -51,7 +50,7 @@ def _check_noise(noise_std: float) -> None:
         raise ConfigError(f"noise_std must be >= 0, got {noise_std}")
 
 
-class LinearSyntheticDataModule(L.LightningDataModule):
+class LinearSyntheticDataModule(RegressionDataModule):
     """y = X w + b + noise with X ~ N(0, 1) (book 3.2.1): 1,000 examples, w = [2, -3.4], b = 4.2, noise 0.01.
 
     Args:
@@ -62,34 +61,25 @@ class LinearSyntheticDataModule(L.LightningDataModule):
         seed: seed of the data generator.
     """
 
-    eval_sets = ("train",)
-
     def __init__(self, num_examples: int = 1000, true_w: Sequence[float] = (2.0, -3.4), true_b: float = 4.2,
                  noise_std: float = 0.01, batch_size: int = 10, seed: int = 0) -> None:
-        super().__init__()
+        super().__init__(batch_size)
         _check_positive(num_examples=num_examples, len_true_w=len(true_w))
         _check_noise(noise_std)
-        check_batch_size(batch_size)
         self.save_hyperparameters()
 
     @property
     def num_features(self) -> int:
         return len(self.hparams.true_w)
 
-    def setup(self, stage: str | None = None) -> None:
+    def make_data(self) -> None:
         hp = self.hparams
         generator = torch.Generator().manual_seed(hp.seed)
         w = torch.tensor(hp.true_w, dtype=torch.float32)
-        self.features, self.labels = linear_data(hp.num_examples, w, hp.true_b, hp.noise_std, generator)
-
-    def train_dataloader(self) -> DataLoader:
-        return minibatches(self.features, self.labels, self.hparams.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return full_loader(self.features, self.labels)
+        self.train_features, self.train_labels = linear_data(hp.num_examples, w, hp.true_b, hp.noise_std, generator)
 
 
-class PolynomialSyntheticDataModule(L.LightningDataModule):
+class PolynomialSyntheticDataModule(RegressionDataModule):
     """Polynomial fitting (book 3.11.4): y = 1.2x - 3.4x^2 + 5.6x^3 + 5 + noise, x ~ N(0, 1).
 
     100 training and 100 test examples are always drawn together, so the three experiments share the test set:
@@ -106,24 +96,23 @@ class PolynomialSyntheticDataModule(L.LightningDataModule):
         seed: seed of the data generator.
     """
 
-    eval_sets = ("train", "test")
+    has_test_set = True
 
     def __init__(self, degree: int = 3, n_train: int = 100, n_test: int = 100, train_subset: int | None = None,
                  true_w: Sequence[float] = (1.2, -3.4, 5.6), true_b: float = 5.0, noise_std: float = 0.01,
                  batch_size: int = 10, seed: int = 0) -> None:
-        super().__init__()
+        super().__init__(batch_size)
         _check_positive(degree=degree, n_train=n_train, n_test=n_test, len_true_w=len(true_w))
         if train_subset is not None and not 1 <= train_subset <= n_train:
             raise ConfigError(f"train_subset must be between 1 and n_train={n_train} or None, got {train_subset}")
         _check_noise(noise_std)
-        check_batch_size(batch_size)
         self.save_hyperparameters()
 
     @property
     def num_features(self) -> int:
         return self.hparams.degree
 
-    def setup(self, stage: str | None = None) -> None:
+    def make_data(self) -> None:
         hp = self.hparams
         generator = torch.Generator().manual_seed(hp.seed)
         x = torch.randn(hp.n_train + hp.n_test, generator=generator)  # (N,)
@@ -135,17 +124,8 @@ class PolynomialSyntheticDataModule(L.LightningDataModule):
         self.train_features, self.train_labels = features[:n_used], labels[:n_used]
         self.test_features, self.test_labels = features[hp.n_train :], labels[hp.n_train :]
 
-    def train_dataloader(self) -> DataLoader:
-        return minibatches(self.train_features, self.train_labels, self.hparams.batch_size, shuffle=True)
 
-    def val_dataloader(self) -> list[DataLoader]:
-        return [full_loader(self.train_features, self.train_labels), full_loader(self.test_features, self.test_labels)]
-
-    def test_dataloader(self) -> DataLoader:
-        return full_loader(self.test_features, self.test_labels)
-
-
-class HighDimSyntheticDataModule(L.LightningDataModule):
+class HighDimSyntheticDataModule(RegressionDataModule):
     """High-dimensional linear regression (book 3.12.2): y = 0.05 + sum_i 0.01 x_i + noise, 200 inputs,
     20 training and 100 test examples, so that a linear model overfits without weight decay.
 
@@ -158,33 +138,23 @@ class HighDimSyntheticDataModule(L.LightningDataModule):
         seed: seed of the data generator.
     """
 
-    eval_sets = ("train", "test")
+    has_test_set = True
 
     def __init__(self, num_inputs: int = 200, n_train: int = 20, n_test: int = 100, true_w: float = 0.01,
                  true_b: float = 0.05, noise_std: float = 0.01, batch_size: int = 1, seed: int = 0) -> None:
-        super().__init__()
+        super().__init__(batch_size)
         _check_positive(num_inputs=num_inputs, n_train=n_train, n_test=n_test)
         _check_noise(noise_std)
-        check_batch_size(batch_size)
         self.save_hyperparameters()
 
     @property
     def num_features(self) -> int:
         return self.hparams.num_inputs
 
-    def setup(self, stage: str | None = None) -> None:
+    def make_data(self) -> None:
         hp = self.hparams
         generator = torch.Generator().manual_seed(hp.seed)
         w = torch.full((hp.num_inputs,), hp.true_w)
         features, labels = linear_data(hp.n_train + hp.n_test, w, hp.true_b, hp.noise_std, generator)
         self.train_features, self.train_labels = features[: hp.n_train], labels[: hp.n_train]
         self.test_features, self.test_labels = features[hp.n_train :], labels[hp.n_train :]
-
-    def train_dataloader(self) -> DataLoader:
-        return minibatches(self.train_features, self.train_labels, self.hparams.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> list[DataLoader]:
-        return [full_loader(self.train_features, self.train_labels), full_loader(self.test_features, self.test_labels)]
-
-    def test_dataloader(self) -> DataLoader:
-        return full_loader(self.test_features, self.test_labels)

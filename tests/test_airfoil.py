@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import datamodules.airfoil as airfoil
-from datamodules._download import file_hash
+from datamodules.download import file_hash
 from tests.fakes import point_resource_at
 from tests.regression_fakes import airfoil_rows, write_airfoil
 from zoo.errors import ChecksumError, ConfigError, DataError, DataUnavailableError
@@ -42,11 +42,12 @@ def test_standardises_every_column_with_the_population_std_then_keeps_the_first_
     dm = airfoil.AirfoilDataModule(data_dir=str(data_dir), num_examples=30, batch_size=7)
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.features.shape == (30, 5) and dm.labels.shape == (30,) and dm.features.dtype == torch.float32
+    assert dm.train_features.shape == (30, 5) and dm.train_labels.shape == (30,)
+    assert dm.train_features.dtype == torch.float32
     for col in range(6):
         column = [row[col] for row in rows]  # all 40 rows, not only the 30 kept
         mean, std = statistics.fmean(column), statistics.pstdev(column)
-        got = dm.features[:, col] if col < 5 else dm.labels
+        got = dm.train_features[:, col] if col < 5 else dm.train_labels
         assert got.tolist() == pytest.approx([(v - mean) / std for v in column[:30]], abs=1e-6)
 
 
@@ -59,7 +60,7 @@ def test_loaders(fake):
     assert [len(y) for _, y in batches] == [7, 7, 7, 7, 2]  # the last, smaller batch is kept, as in the book
     assert batches[0][0].shape == (7, 5)
     full = list(dm.val_dataloader())
-    assert len(full) == 1 and torch.equal(full[0][0], dm.features) and torch.equal(full[0][1], dm.labels)
+    assert len(full) == 1 and torch.equal(full[0][0], dm.train_features) and torch.equal(full[0][1], dm.train_labels)
     torch.manual_seed(0)
     first = next(iter(dm.train_dataloader()))[1]
     torch.manual_seed(0)
@@ -141,8 +142,8 @@ def test_real_file(tmp_path):
     assert raw.shape == (1503, 6)
     assert raw[0].tolist() == [800.0, 0.0, 0.3048, 71.3, 0.00266337, 126.201]
     dm.setup("fit")
-    assert dm.features.shape == (1500, 5) and dm.labels.shape == (1500,)
+    assert dm.train_features.shape == (1500, 5) and dm.train_labels.shape == (1500,)
     column = raw[:, 5].tolist()
     mean, std = statistics.fmean(column), statistics.pstdev(column)
-    assert dm.labels[:3].tolist() == pytest.approx([(v - mean) / std for v in column[:3]], abs=1e-6)
-    assert abs(float(dm.labels.mean())) < 0.05  # 1,500 of 1,503 standardised rows
+    assert dm.train_labels[:3].tolist() == pytest.approx([(v - mean) / std for v in column[:3]], abs=1e-6)
+    assert abs(float(dm.train_labels.mean())) < 0.05  # 1,500 of 1,503 standardised rows

@@ -12,12 +12,12 @@ import yaml
 from PIL import Image
 
 from datamodules import augment as A
-from datamodules._images import BatchTransform
 from datamodules.cifar10 import CIFAR10DataModule
+from datamodules.images import BatchTransform
 from tests import vision_fakes
+from zoo import MLP
 from zoo.cli import main, recipes
 from zoo.errors import ConfigError
-from zoo.image_classifiers import MLP
 
 
 def _uint8(b: int = 8, c: int = 3, h: int = 32, w: int = 32, seed: int = 0) -> torch.Tensor:

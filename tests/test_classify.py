@@ -20,8 +20,8 @@ from tests import hotdog_fakes, vision_fakes
 from tests.conftest import REPO
 from zoo import GRULanguageModel, LeNet, ResNet18, load_task
 from zoo.cli import main
+from zoo.cli.vision_commands import classify_files, format_prediction
 from zoo.errors import ConfigError
-from zoo.vision_commands import format_prediction
 
 
 def _fit(model, dm, tmp_path) -> str:
@@ -60,7 +60,7 @@ def test_the_checkpoint_records_class_names_and_the_weights_preprocessing(hotdog
 def test_classify_equals_the_model_on_the_datamodules_test_images(hotdog_ckpt):
     ckpt, dm, files = hotdog_ckpt
     model = load_task(ckpt)
-    results = model.classify(files, top_k=2)
+    results = classify_files(model, files, top_k=2)
     dm.setup("test")
     x = dm.transform(torch.stack([dm.eval_transform()(Image.open(f).convert("RGB")) for f in files]))
     model.eval()
@@ -71,7 +71,7 @@ def test_classify_equals_the_model_on_the_datamodules_test_images(hotdog_ckpt):
         assert [p for _, p in top] == pytest.approx(sorted(row.tolist(), reverse=True), abs=1e-6)
     assert model.training is False
     with pytest.raises(ConfigError, match="top_k must be at least 1"):
-        model.classify(files, top_k=0)
+        classify_files(model, files, top_k=0)
 
 
 def test_python_m_zoo_classify_prints_class_and_probability_per_file(hotdog_ckpt, tmp_path):
@@ -82,7 +82,7 @@ def test_python_m_zoo_classify_prints_class_and_probability_per_file(hotdog_ckpt
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
-    expected = [format_prediction(f, top) for f, top in zip(files, load_task(ckpt).classify(files, top_k=2))]
+    expected = [format_prediction(f, top) for f, top in zip(files, classify_files(load_task(ckpt), files, top_k=2))]
     assert lines == expected
     for line in lines:
         path, rest = line.split(": ")

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import datamodules.jaychou_lyrics as lyrics
-from datamodules._sequence import LanguageModelBatches
+from datamodules.token_windows import LanguageModelBatches
 from tests.conftest import REPO
 from tests.fakes import point_resource_at, write_lyrics_zip
 from zoo import GRULanguageModel
@@ -31,6 +31,13 @@ def test_list_shows_recipes_with_descriptions():
     assert out.returncode == 0
     line = next(row for row in out.stdout.splitlines() if row.startswith("gru_lyrics "))
     assert "GRU language model" in line
+
+
+def test_list_finds_the_zoos_recipes_from_any_directory(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-m", "zoo", "list"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and "gru_lyrics " in out.stdout, out.stderr
 
 
 def test_unknown_recipe_lists_known_ones():

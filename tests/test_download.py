@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from datamodules._download import Resource, cache_root, ensure_extracted, extract, fetch
+from datamodules.download import Resource, cache_root, ensure_extracted, extract, fetch
 from zoo.errors import ChecksumError, DataError, DataUnavailableError, UnsafeArchiveError
 
 GOOD = b"good bytes of a dataset\n" * 100
@@ -198,7 +198,7 @@ def test_ensure_extracted_once_and_checks_content(tmp_path):
 def test_network_timeout_skips_remaining_urls(tmp_path, monkeypatch, online):
     import socket
 
-    import datamodules._download as download
+    import datamodules.download as download
 
     silent = socket.socket()  # accepts connections (kernel backlog) but never answers: a firewalled network
     silent.bind(("127.0.0.1", 0))

@@ -81,7 +81,8 @@ def test_a_bad_weights_path_says_what_is_wrong(tmp_path):
     with pytest.raises(WeightsUnavailableError, match="junk.pth is not a readable state dict"):
         _model(weights_path=str(tmp_path / "junk.pth"))
     torch.save({"conv1.weight": torch.zeros(3)}, tmp_path / "other.pth")
-    with pytest.raises(WeightsUnavailableError, match="does not hold torchvision's resnet18 weights: .*Missing key"):
+    message = "does not hold weights for TorchvisionResNet18 .a torchvision ResNet18_Weights state dict.: .*Missing key"
+    with pytest.raises(WeightsUnavailableError, match=message):
         _model(weights_path=str(tmp_path / "other.pth"))
 
 
@@ -144,7 +145,7 @@ def test_a_corrupt_cached_file_says_delete_it(torch_home):
     (dict(variant="d2l", weights_path="w.pth"), "set variant: torchvision"),
     (dict(pretrained=True, in_channels=1), "take 3-channel images, got in_channels=1"),
     (dict(freeze_backbone=True), "freeze_backbone trains the head on top of pretrained features"),
-    (dict(pretrained="IMAGENET9K"), "unknown ResNet-18 weights 'IMAGENET9K'; pretrained takes false, true or one"),
+    (dict(pretrained="IMAGENET9K"), "unknown ResNet18_Weights entry 'IMAGENET9K'; pretrained takes false, true or one"),
     (dict(head_lr_mult=0.0), "head_lr_mult must be > 0"),
     (dict(variant="keras"), "variant must be 'd2l' or 'torchvision'"),
 ])
@@ -282,7 +283,7 @@ def test_the_recipes_carry_the_books_e92_settings():
                                              "lr": 0.1, "weight_decay": 0.001}  # E9.2b
     for config in configs.values():
         assert config["data"]["init_args"]["batch_size"] == 128 and config["trainer"]["max_epochs"] == 5
-        assert config["data"]["class_path"] == "datamodules.hotdog.HotdogDataModule"
+        assert config["data"]["class_path"] == "datamodules.HotdogDataModule"
     assert tuned["data"]["init_args"]["weights"] == "IMAGENET1K_V1"  # preprocessing of the weights it loads
 
 

@@ -38,11 +38,11 @@ def _decode(data: bytes) -> torch.Tensor:
 # ------------------------------------------------------------------ what the CLI reads before setup()
 def test_sizes_classes_and_book_preprocessing_before_any_file_exists(tmp_path):
     dm = HotdogDataModule(data_dir=str(tmp_path))
-    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_split) == (2, 3, 224, "test")
+    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_sets) == (2, 3, 224, ("test",))
     assert dm.classes == ["hotdog", "not-hotdog"]
     assert dm.preprocess == {"resize": 256, "crop": 224, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
                              "channels": 3}  # book 9.2.1.1
-    assert HotdogDataModule(val_size=100).eval_split == "val"
+    assert HotdogDataModule(val_size=100).eval_sets == ("val",)
     assert not any(tmp_path.iterdir())  # no I/O in __init__
 
 
@@ -62,7 +62,7 @@ def test_preprocessing_comes_from_the_weights_entry(name, weights):
 def test_sizes_can_be_overridden_and_bad_arguments_are_refused():
     dm = HotdogDataModule(weights="IMAGENET1K_V1", resize_size=72, crop_size=64)
     assert (dm.preprocess["resize"], dm.image_size) == (72, 64)
-    with pytest.raises(ConfigError, match="unknown ResNet-18 weights 'IMAGENET2K'; .* IMAGENET1K_V1, DEFAULT"):
+    with pytest.raises(ConfigError, match="unknown ResNet18_Weights entry 'IMAGENET2K'; .* IMAGENET1K_V1, DEFAULT"):
         HotdogDataModule(weights="IMAGENET2K")
     with pytest.raises(ConfigError, match="unknown torchvision weights 'ResNet18_Weights.V9'"):
         HotdogDataModule(weights="ResNet18_Weights.V9")
@@ -122,7 +122,7 @@ def test_validation_split_is_seeded_uses_test_transforms_and_leaves_test_alone(t
     dm = HotdogDataModule(batch_size=8, val_size=2, seed=3, crop_size=32, resize_size=40)
     dm.prepare_data()
     dm.setup("fit")
-    assert dm.eval_split == "val" and len(dm.train_set) == 4 and len(dm.val_set) == 2
+    assert dm.eval_sets == ("val",) and len(dm.train_set) == 4 and len(dm.val_set) == 2
     assert not set(dm.train_set.indices) & set(dm.val_set.indices)
     again = HotdogDataModule(batch_size=8, val_size=2, seed=3)
     again.setup("fit")

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from datamodules._sequence import LanguageModelBatches
+from datamodules.token_windows import LanguageModelBatches
 from zoo import GRULanguageModel, LSTMLanguageModel, RNNLanguageModel, load_task
 from zoo.errors import ConfigError, PromptError
 

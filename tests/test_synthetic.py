@@ -29,7 +29,7 @@ def least_squares(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, float
 def test_linear_generator_statistics():
     """3.2.1: X ~ N(0, 1), y = X [2, -3.4] + 4.2 + N(0, 0.01^2)."""
     dm = ready(LinearSyntheticDataModule())
-    x, y = dm.features, dm.labels
+    x, y = dm.train_features, dm.train_labels
     assert x.shape == (1000, 2) and y.shape == (1000,) and dm.num_features == 2
     assert x.mean(0).abs().max() < 0.1 and (x.std(0) - 1).abs().max() < 0.1
     noise = y - (x @ torch.tensor([2.0, -3.4]) + 4.2)
@@ -52,16 +52,16 @@ def test_same_seed_same_data_other_seed_other_data(cls):
 
 def test_data_do_not_depend_on_the_global_seed():
     torch.manual_seed(0)
-    a = ready(LinearSyntheticDataModule(seed=5)).labels
+    a = ready(LinearSyntheticDataModule(seed=5)).train_labels
     torch.manual_seed(123)
-    assert torch.equal(a, ready(LinearSyntheticDataModule(seed=5)).labels)
+    assert torch.equal(a, ready(LinearSyntheticDataModule(seed=5)).train_labels)
 
 
 def test_linear_loaders():
     dm = ready(LinearSyntheticDataModule(num_examples=25, batch_size=10))
     assert [len(y) for _, y in dm.train_dataloader()] == [10, 10, 5]
     (x, y), = list(dm.val_dataloader())
-    assert torch.equal(x, dm.features) and torch.equal(y, dm.labels) and dm.eval_sets == ("train",)
+    assert torch.equal(x, dm.train_features) and torch.equal(y, dm.train_labels) and dm.eval_sets == ("train",)
 
 
 def test_polynomial_features():

@@ -15,9 +15,9 @@ from PIL import Image
 from torchvision import transforms as T
 from torchvision.datasets import CIFAR10, FashionMNIST
 
-from datamodules._images import ImageTensorDataset, resize_shape, split_indices, to_float_batch
 from datamodules.cifar10 import CIFAR10DataModule
 from datamodules.fashion_mnist import FashionMNISTDataModule
+from datamodules.images import ImageTensorDataset, resize_shape, split_indices, to_float_batch
 from tests import vision_fakes as fakes
 from zoo.errors import ChecksumError, ConfigError, DataError, DataUnavailableError
 
@@ -46,10 +46,10 @@ def cifar(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ what the CLI reads before setup()
 def test_sizes_and_class_names_before_any_file_exists(tmp_path):
     dm = FashionMNISTDataModule(data_dir=str(tmp_path), resize=96)
-    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_split) == (10, 1, 96, "test")
+    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_sets) == (10, 1, 96, ("test",))
     assert dm.classes[0] == "T-shirt/top" and dm.classes == list(FashionMNIST.classes)
     dm = CIFAR10DataModule(data_dir=str(tmp_path), val_size=100)
-    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_split) == (10, 3, 32, "val")
+    assert (dm.num_classes, dm.in_channels, dm.image_size, dm.eval_sets) == (10, 3, 32, ("val",))
     assert dm.classes == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     assert not any(tmp_path.iterdir())  # no I/O in __init__
 
@@ -247,7 +247,7 @@ def test_validation_split_is_seeded_disjoint_and_leaves_test_alone(fmnist):
 
     dm, train, val = split(0)
     assert len(val) == 4 and not train & val and train | val == set(range(16))
-    assert dm.eval_split == "val" and dm.val_dataloader().dataset is dm.val_set
+    assert dm.eval_sets == ("val",) and dm.val_dataloader().dataset is dm.val_set
     assert split(0)[2] == val and split(1)[2] != val
     dm.setup("test")
     assert len(dm.test_set) == 8

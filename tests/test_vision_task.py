@@ -5,6 +5,7 @@ and the command line against a mirror of IDX files."""
 from __future__ import annotations
 
 import copy
+import csv
 
 import lightning as L
 import numpy as np
@@ -17,10 +18,10 @@ import zoo
 from datamodules.cifar10 import CIFAR10DataModule
 from datamodules.fashion_mnist import FashionMNISTDataModule
 from tests import vision_fakes as fakes
+from zoo import MLP, LeNet, LeNetBN, SoftmaxRegression
 from zoo.cli import main, recipes, run_lightning_cli
 from zoo.errors import ConfigError
-from zoo.image_classifiers import MLP, LeNet, LeNetBN, SoftmaxRegression
-from zoo.tasks._checkpoint import load_task
+from zoo.tasks.checkpoint import load_task
 
 DATA = {"FashionMNISTDataModule": FashionMNISTDataModule, "CIFAR10DataModule": CIFAR10DataModule}
 #: The recipes of book chapters 3 and 5, 9.1 (with and without augmentation) and seed 002. The 9.2 hotdog recipes
@@ -223,3 +224,17 @@ def test_the_cli_reports_a_missing_dataset_in_one_message(tmp_path, capsys):
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot obtain train-images-idx3-ubyte.gz") and "ZOO_DATA_MIRROR" in err
+
+
+def test_metrics_csv_has_one_row_per_epoch_and_split(tmp_path, monkeypatch):
+    """Each epoch logs its training metrics once and its evaluation metrics once (no row written twice)."""
+    fakes.install_fashion_mnist(tmp_path / "data", monkeypatch, n_train=16, n_test=8)
+    with pytest.raises(SystemExit) as done:
+        main(["recipe", "lenet_fashion_mnist", "--trainer.max_epochs=3", "--data.init_args.batch_size=4",
+              f"--data.init_args.data_dir={tmp_path / 'data'}", f"--trainer.default_root_dir={tmp_path / 'runs'}"])
+    assert done.value.code == 0
+    with open(tmp_path / "runs" / "version_0" / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    for column in ("train/acc", "test/acc"):
+        epochs = [row["epoch"] for row in rows if row[column]]
+        assert epochs == ["0", "1", "2"], (column, epochs)

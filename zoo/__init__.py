@@ -1,53 +1,51 @@
 """lightning-zoo: the models of "Dive into Deep Learning" as PyTorch Lightning modules.
 
 ``from zoo import GRULanguageModel`` imports one architecture (a LightningModule); ``zoo.ARCHITECTURES`` lists them
-all. Names load lazily, so ``import zoo.nets.recurrent`` (plain ``nn.Module`` building blocks) does not import
-Lightning.
+all, by class name, with the module that defines each. Names load lazily, so ``import zoo.nets.recurrent`` (plain
+``nn.Module`` building blocks) does not import Lightning.
+
+Where things live (a new piece goes in the room of its kind; README "Adding an architecture"):
+
+* ``zoo/<family>.py``: the architectures, one family per file (``linear``, ``convnets``, ``row_rnn``,
+  ``language_models``), each a subclass of one task base that implements ``build_net``;
+* ``zoo/tasks/``: one task base per kind of problem (steps, loss, metrics, optimizer, checkpoints);
+* ``zoo/nets/``: plain ``nn.Module`` networks and blocks, no Lightning; ``zoo/ops/``: functions without parameters;
+* ``zoo/optim/``: optimizers by name and the book's hand-written ones; ``zoo/weights.py``: pretrained weights;
+* ``zoo/cli/``: ``python -m zoo``, its callbacks and plots.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
+
+from zoo.registry import Registry
 
 __version__ = "0.1.0"
 
-#: Every architecture (a LightningModule), by class name -> defining module. Tests parametrize over this table.
-ARCHITECTURES: dict[str, str] = {
-    "RNNLanguageModel": "zoo.language_models",
-    "GRULanguageModel": "zoo.language_models",
-    "LSTMLanguageModel": "zoo.language_models",
-    "SoftmaxRegression": "zoo.image_classifiers",
-    "MLP": "zoo.image_classifiers",
-    "LeNet": "zoo.image_classifiers",
-    "LeNetBN": "zoo.image_classifiers",
-    "AlexNet": "zoo.image_classifiers",
-    "VGG": "zoo.image_classifiers",
-    "NiN": "zoo.image_classifiers",
-    "GoogLeNet": "zoo.image_classifiers",
-    "ResNet18": "zoo.image_classifiers",
-    "DenseNet": "zoo.image_classifiers",
-    "RowRNNClassifier": "zoo.image_classifiers",
-    "RowLSTMClassifier": "zoo.image_classifiers",
-    "LinearRegression": "zoo.regression",
-}
+#: Every architecture (a LightningModule): class name -> defining module. Tests parametrize over this table, and
+#: tests/test_layout.py fails when an architecture class exists that is not in it.
+ARCHITECTURES = Registry("architecture")
+ARCHITECTURES.add("zoo.linear", "SoftmaxRegression", "MLP", "LinearRegression")
+ARCHITECTURES.add("zoo.convnets", "LeNet", "LeNetBN", "AlexNet", "VGG", "NiN", "GoogLeNet", "ResNet18", "DenseNet")
+ARCHITECTURES.add("zoo.row_rnn", "RowRNNClassifier", "RowLSTMClassifier")
+ARCHITECTURES.add("zoo.language_models", "RNNLanguageModel", "GRULanguageModel", "LSTMLanguageModel")
 
-_HELPERS: dict[str, str] = {
-    "load_task": "zoo.tasks._checkpoint",
-    "LanguageModelTask": "zoo.tasks.language_model",
-    "ImageClassificationTask": "zoo.tasks.classification",
-    "RegressionTask": "zoo.tasks.regression",
-}
+#: Other public names: the task bases and the checkpoint loader.
+HELPERS = Registry("helper")
+HELPERS.add("zoo.tasks.checkpoint", "load_task")
+HELPERS.add("zoo.tasks.classification", "ImageClassificationTask")
+HELPERS.add("zoo.tasks.language_model", "LanguageModelTask")
+HELPERS.add("zoo.tasks.regression", "RegressionTask")
 
-__all__ = sorted([*ARCHITECTURES, *_HELPERS, "ARCHITECTURES"])
+__all__ = sorted([*ARCHITECTURES, *HELPERS, "ARCHITECTURES"])
 
 
 def __getattr__(name: str) -> Any:
-    module = ARCHITECTURES.get(name) or _HELPERS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    for registry in (ARCHITECTURES, HELPERS):
+        if name in registry:
+            return registry.load(name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *ARCHITECTURES, *_HELPERS])
+    return sorted([*globals(), *ARCHITECTURES, *HELPERS])

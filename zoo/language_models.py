@@ -1,7 +1,17 @@
 """Character- and word-level recurrent language models of book chapter 6, one LightningModule per cell.
 
-Each class is `zoo.tasks.language_model.LanguageModelTask` with its cell fixed; every argument (``impl`` for the
-from-scratch cells, ``num_layers``, ``bidirectional``, ``embedding_dim``, ...) is documented there.
+Each class is `zoo.tasks.language_model.LanguageModelTask` (training, perplexity, clipping, generation; its
+arguments are documented there) plus the keyword-only arguments of its network, `zoo.nets.recurrent_lm.RecurrentLM`:
+
+    hidden_size: hidden units per direction (book: 256).
+    num_layers: stacked recurrent layers (6.9).
+    bidirectional: add a right-to-left half trained to predict the previous token (6.10; one layer only).
+    impl: ``"fused"`` (``nn.RNN``/``nn.GRU``/``nn.LSTM``) or ``"scratch"`` (the book's equations).
+    embedding_dim: ``None`` feeds one-hot vectors as the book does; an int learns an embedding of that size.
+    dropout: dropout between stacked layers.
+    init_std: ``None`` keeps PyTorch's initialisation; a float draws weights from N(0, init_std), biases zero
+        (the book's from-scratch models: 0.01).
+    hidden_bias: ``False`` holds the hidden-side biases at zero (one bias per gate, as the book's scratch models).
 
 >>> dm = JayChouLyricsDataModule()                        # doctest: +SKIP
 >>> model = GRULanguageModel(vocab=dm.vocab, lr=1e-2)      # doctest: +SKIP
@@ -11,24 +21,59 @@ from-scratch cells, ``num_layers``, ``bidirectional``, ``embedding_dim``, ...) i
 
 from __future__ import annotations
 
+from typing import Any
+
+from torch import nn
+
+from zoo.errors import ConfigError
+from zoo.nets.recurrent import Cell, RecurrentImpl
+from zoo.nets.recurrent_lm import RecurrentLM
 from zoo.tasks.language_model import LanguageModelTask
 
 __all__ = ["GRULanguageModel", "LSTMLanguageModel", "RNNLanguageModel"]
 
 
+def _recurrent_lm(model: LanguageModelTask, cell: Cell) -> RecurrentLM:
+    hp = model.hparams
+    if hp.bidirectional and hp.num_layers > 1:
+        raise ConfigError("a stacked bidirectional RNN feeds both directions of layer 1 into each direction of "
+                          "layer 2, so a next-token objective would see the answer; use num_layers=1 with "
+                          "bidirectional=True, or use zoo.nets.recurrent_lm.RecurrentLM as an encoder elsewhere")
+    return RecurrentLM(len(model.vocab), cell, hp.hidden_size, hp.num_layers, hp.bidirectional, hp.impl,
+                       hp.embedding_dim, hp.dropout, hp.init_std, hp.hidden_bias)
+
+
 class RNNLanguageModel(LanguageModelTask):
     """Elman RNN language model, tanh hidden state (book 6.4 from scratch, 6.5 with ``nn.RNN``)."""
 
-    cell = "rnn"
+    def __init__(self, *, hidden_size: int = 256, num_layers: int = 1, bidirectional: bool = False,
+                 impl: RecurrentImpl = "fused", embedding_dim: int | None = None, dropout: float = 0.0,
+                 init_std: float | None = None, hidden_bias: bool = True, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        return _recurrent_lm(self, "rnn")
 
 
 class GRULanguageModel(LanguageModelTask):
     """Gated recurrent unit language model (book 6.7; Cho et al. 2014, https://arxiv.org/abs/1406.1078)."""
 
-    cell = "gru"
+    def __init__(self, *, hidden_size: int = 256, num_layers: int = 1, bidirectional: bool = False,
+                 impl: RecurrentImpl = "fused", embedding_dim: int | None = None, dropout: float = 0.0,
+                 init_std: float | None = None, hidden_bias: bool = True, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        return _recurrent_lm(self, "gru")
 
 
 class LSTMLanguageModel(LanguageModelTask):
     """Long short-term memory language model (book 6.8; Hochreiter & Schmidhuber 1997)."""
 
-    cell = "lstm"
+    def __init__(self, *, hidden_size: int = 256, num_layers: int = 1, bidirectional: bool = False,
+                 impl: RecurrentImpl = "fused", embedding_dim: int | None = None, dropout: float = 0.0,
+                 init_std: float | None = None, hidden_bias: bool = True, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        return _recurrent_lm(self, "lstm")

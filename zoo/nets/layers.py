@@ -1,5 +1,9 @@
-"""Small helpers shared by the image networks: a shape dry run, the book's N(0, sigma) initialisation, and the
-linear layer of the from-scratch models (book 3.2 / 3.6: ``X @ W + b``).
+"""Small helpers shared by the image networks: a shape dry run, the book's N(0, sigma) initialisation, the
+linear layer of the from-scratch models (book 3.2 / 3.6: ``X @ W + b``), and the name of the two implementations.
+
+``LayerImpl`` is how the chapter 3 and 5 networks choose between the book's hand-written layers (``"scratch"``) and
+PyTorch's ``nn`` modules (``"nn"``). The recurrent layers have their own choice, `zoo.nets.recurrent.RecurrentImpl`
+(``"fused"`` cuDNN-style kernels or ``"scratch"``).
 
 Nothing here imports Lightning.
 """
@@ -15,9 +19,16 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-__all__ = ["BiasInit", "ScratchLinear", "init_normal_", "output_shape"]
+__all__ = ["BiasInit", "LayerImpl", "ScratchLinear", "check_layer_impl", "init_normal_", "output_shape"]
 
 BiasInit = Literal["zeros", "normal"]
+LayerImpl = Literal["scratch", "nn"]
+
+
+def check_layer_impl(impl: str) -> None:
+    """Raise ``ValueError`` unless ``impl`` is a `LayerImpl`."""
+    if impl not in ("scratch", "nn"):
+        raise ValueError(f"unknown impl {impl!r}; choose 'scratch' (the book's hand-written layers) or 'nn'")
 
 
 def output_shape(module: nn.Module, input_shape: Sequence[int]) -> torch.Size:

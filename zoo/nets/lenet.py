@@ -8,20 +8,17 @@ Batch normalisation goes after every conv and linear layer except the last, befo
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 from torch import nn
 
 from zoo.nets.batchnorm import BatchNorm
-from zoo.nets.layers import output_shape
+from zoo.nets.layers import LayerImpl, output_shape
 
-__all__ = ["LeNet", "Norm"]
-
-Norm = Literal["scratch", "nn"]
+__all__ = ["LeNet"]
 
 
-def _norm(kind: Norm | None, features: int, num_dims: int) -> list[nn.Module]:
+
+def _norm(kind: LayerImpl | None, features: int, num_dims: int) -> list[nn.Module]:
     if kind is None:
         return []
     if kind == "scratch":
@@ -42,7 +39,7 @@ class LeNet(nn.Module):
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10, image_size: int = 28,
-                 batch_norm: Norm | None = None) -> None:
+                 batch_norm: LayerImpl | None = None) -> None:
         super().__init__()
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 6, kernel_size=5), *_norm(batch_norm, 6, 4), nn.Sigmoid(),  # (B, 6, S-4, S-4)

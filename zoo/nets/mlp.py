@@ -16,8 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from zoo.nets.layers import BiasInit, ScratchLinear, init_normal_
-from zoo.nets.softmax import Impl, _check_impl
+from zoo.nets.layers import BiasInit, LayerImpl, ScratchLinear, check_layer_impl, init_normal_
 
 __all__ = ["MLPNet", "ScratchDropout", "ScratchReLU", "dropout", "relu"]
 
@@ -81,10 +80,10 @@ class MLPNet(nn.Module):
     """
 
     def __init__(self, num_inputs: int = 784, hidden_sizes: Sequence[int] = (256,), num_classes: int = 10,
-                 dropout: Sequence[float] = (), impl: Impl = "scratch", init_std: float | None = 0.01,
+                 dropout: Sequence[float] = (), impl: LayerImpl = "scratch", init_std: float | None = 0.01,
                  init_bias: BiasInit = "zeros") -> None:
         super().__init__()
-        _check_impl(impl)
+        check_layer_impl(impl)
         hidden_sizes, dropout = list(hidden_sizes), list(dropout)
         if dropout and len(dropout) != len(hidden_sizes):
             raise ValueError(f"dropout needs one probability per hidden layer ({len(hidden_sizes)}), got {dropout}")

@@ -22,10 +22,10 @@ from typing import Literal
 import torch
 from torch import nn
 
-__all__ = ["Cell", "ScratchRecurrent", "gru_cell", "lstm_cell", "make_recurrent", "rnn_cell"]
+__all__ = ["Cell", "RecurrentImpl", "ScratchRecurrent", "gru_cell", "lstm_cell", "make_recurrent", "rnn_cell"]
 
 Cell = Literal["rnn", "gru", "lstm"]
-Impl = Literal["fused", "scratch"]
+RecurrentImpl = Literal["fused", "scratch"]
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 _FUSED = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -155,7 +155,7 @@ class ScratchRecurrent(nn.Module):
 
 def make_recurrent(
     cell: Cell,
-    impl: Impl,
+    impl: RecurrentImpl,
     input_size: int,
     hidden_size: int,
     num_layers: int = 1,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -98,10 +99,15 @@ class TorchvisionResNet18(nn.Module):
     book's ``pretrained_net.fc = nn.Linear(512, 2)``; the rest keeps torchvision's initialisation (Kaiming-normal
     convs), so without weights this is ``models.resnet18(num_classes=...)`` of the book's scratch run.
 
+    ``weights_family`` names the torchvision weights enum whose state dicts `load_backbone` takes (the zoo's
+    fine-tuning options read it, `zoo.tasks.finetuning`).
+
     Args:
         in_channels: image channels; other than 3, the first conv is replaced (so no ImageNet weights).
         num_classes: output classes.
     """
+
+    weights_family: ClassVar[str] = "ResNet18_Weights"
 
     def __init__(self, in_channels: int = 3, num_classes: int = 1000) -> None:
         super().__init__()

@@ -6,7 +6,7 @@ epoch with the model in evaluation mode. Accuracy is torchmetrics' micro-average
 fraction of correct images, as the book counts). Logged per epoch: ``train/loss``, ``train/acc`` and, for the
 evaluation split, ``val/loss``, ``val/acc`` or ``test/loss``, ``test/acc``.
 
-Which split is evaluated during ``fit``: the datamodule's ``eval_split`` names what its ``val_dataloader`` serves.
+Which split is evaluated during ``fit``: the datamodule's ``eval_sets`` names what its ``val_dataloader`` serves.
 The image datamodules serve a seeded validation split of the training set when ``val_size > 0``, and otherwise (the
 book's setting) the official test split, logged honestly as ``test/*`` so a recipe ends with the test accuracy the
 book prints. ``python -m zoo test`` always runs on the test split.
@@ -17,28 +17,32 @@ mean and std as in training. The zoo's image datamodules convert their uint8 bat
 (``on_after_batch_transfer``) or, under a CPU Trainer, in the loader; ``datamodule.transform(images_uint8)`` does
 the same for your own images.
 
-Classifying image files (``python -m zoo classify``, `ImageClassificationTask.classify`): at the start of ``fit`` the
-task records the datamodule's evaluation preprocessing (resize, crop, mean, std, channels; primitives) in
-``hparams.preprocess``, next to ``hparams.classes``, so a checkpoint alone turns an image file into a prediction.
+Classifying image files (``python -m zoo classify``): at the start of ``fit`` the task records the datamodule's
+evaluation preprocessing (resize, crop, mean, std, channels; primitives) in ``hparams.preprocess``, next to
+``hparams.classes``, so a checkpoint alone turns an image file into a prediction (`ImageClassificationTask.top_k`
+on the decoded images; reading the files is the command line's job).
+
+Fine-tuning (book 9.2) is an option of the task, for every classifier: ``pretrained``, ``weights_path``,
+``head_lr_mult`` and ``freeze_backbone`` (`zoo.tasks.finetuning`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from zoo.errors import ConfigError
 from zoo.nets.layers import output_shape
-from zoo.tasks._checkpoint import record_class
-from zoo.tasks._optim import build_optimizer, decay_groups
+from zoo.optim import build_optimizer, decay_groups
+from zoo.tasks.base import ZooTask
+from zoo.tasks.finetuning import check_finetuning, head_param_groups, load_pretrained, pretrained_weights
+from zoo.weights import weights_name, weights_preprocess
 
 __all__ = ["ImageClassificationTask", "Preprocess"]
 
@@ -46,8 +50,9 @@ __all__ = ["ImageClassificationTask", "Preprocess"]
 Preprocess = dict[str, Any] | None
 
 
-class ImageClassificationTask(L.LightningModule):
-    """Base of the image classifiers; an architecture class only implements `build_net` (reading ``self.hparams``).
+class ImageClassificationTask(ZooTask):
+    """Base of the image classifiers; an architecture subclasses it, implements `build_net` (reading
+    ``self.hparams``) and takes its own arguments keyword-only, passing the task's through ``**task``.
 
     Every ``__init__`` argument of the subclass is saved as a hyperparameter, so ``load_from_checkpoint(path)`` (or
     ``zoo.load_task(path)``) rebuilds the model without the recipe.
@@ -55,38 +60,70 @@ class ImageClassificationTask(L.LightningModule):
     Args:
         num_classes: output classes (linked from ``datamodule.num_classes`` by the CLI).
         in_channels: image channels (linked from ``datamodule.in_channels``).
-        image_size: side of the square input images (linked from ``datamodule.image_size``: the resize, if any).
+        image_size: side of the square input images (linked from ``datamodule.image_size``: the resize, if any);
+            ``None``: the architecture's book setting (its ``defaults``).
         classes: class names, index = label (linked from ``datamodule.classes``); ``predict`` returns names when
             they are known.
-        optimizer: name for `zoo.tasks._optim.build_optimizer` (``"sgd"``, ``"adam"``, ...).
-        lr: learning rate.
+        optimizer: name for `zoo.optim.build_optimizer` (``"sgd"``, ``"adam"``, ...); ``None``: the
+            architecture's book setting.
+        lr: learning rate; ``None``: the architecture's book setting.
         momentum: SGD/RMSprop momentum (0 for none).
         weight_decay: L2 penalty on weights only; biases and normalisation parameters are not decayed (book 3.12.3).
         preprocess: how image files become input (``resize``, ``crop``, ``mean``, ``std``, ``channels``); recorded
             from ``datamodule.preprocess`` at the start of ``fit``, so it need not be given.
+        pretrained: start the backbone (``features``) from torchvision's ImageNet weights: ``false``, ``true`` (the
+            default entry of the network's weights family, e.g. ``ResNet18_Weights.IMAGENET1K_V1``) or an entry's
+            name. The head stays new (``num_classes`` outputs). Needs a network that names its ``weights_family``
+            and 3 input channels. The file comes from torch's cache, ``$TORCH_HOME/hub/checkpoints``, downloaded
+            there once (`zoo.weights`).
+        weights_path: a local ``.pth`` state dict used instead of torch's cache (for ResNet-18, torchvision's
+            ``resnet18-f37072fd.pth``; for other networks, a state dict of their ``features``); implies pretrained.
+        head_lr_mult: the head's learning rate is ``head_lr_mult * lr`` through optimizer parameter groups (book
+            9.2.1.2: 10, since the head starts from random values and the backbone only needs small changes).
+        freeze_backbone: train the head alone. The backbone's parameters get no gradient and are not in the optimizer,
+            and its BatchNorm layers stay in eval mode (running statistics frozen too), so the backbone is a fixed
+            feature extractor. Needs pretrained weights.
+
+    Weights are loaded when the model is built (a log line names them; the fit summary repeats it), except while a
+    checkpoint is being restored (``load_from_checkpoint``, ``--ckpt_path``), which supplies every tensor anyway.
     """
+
+    #: The task's own settings of the three arguments that default to ``None``; an architecture's ``defaults`` (its
+    #: book section's settings of some of them) override these.
+    TASK_DEFAULTS: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 1e-3, "image_size": 28}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
         num_classes: int = 10,
         in_channels: int = 1,
-        image_size: int = 28,
+        image_size: int | None = None,
         classes: list[str] | None = None,
-        optimizer: str = "adam",
-        lr: float = 1e-3,
+        optimizer: str | None = None,
+        lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         preprocess: Preprocess = None,
+        pretrained: bool | str = False,
+        weights_path: str | None = None,
+        head_lr_mult: float = 1.0,
+        freeze_backbone: bool = False,
     ) -> None:
         super().__init__()
-        _check_sizes(type(self).__name__, num_classes, in_channels, image_size, classes)
-        self.save_hyperparameters()  # collects the subclass's arguments too
+        defaults = {**self.TASK_DEFAULTS, **self.defaults}
+        image_size = defaults["image_size"] if image_size is None else image_size
+        optimizer = defaults["optimizer"] if optimizer is None else optimizer
+        lr = defaults["lr"] if lr is None else lr
+        self.save_hyperparameters()  # collects the subclass's arguments too, and the values just resolved
+        name = type(self).__name__
+        _check_sizes(name, num_classes, in_channels, image_size, classes)
         try:
             self.net = self.build_net()
         except ConfigError:
             raise
         except ValueError as exc:  # the plain networks raise ValueError for impossible settings
-            raise ConfigError(f"{type(self).__name__}: {exc}") from exc
+            raise ConfigError(f"{name}: {exc}") from exc
+        self._setup_weights()
         self._check_input_size()
         self.example_input_array = torch.zeros(2, in_channels, image_size, image_size)
         self.train_acc = MulticlassAccuracy(num_classes, average="micro")
@@ -97,6 +134,36 @@ class ImageClassificationTask(L.LightningModule):
     def build_net(self) -> nn.Module:
         """The network (a plain ``nn.Module`` with ``features`` and ``head``), built from ``self.hparams``."""
         raise NotImplementedError(f"{type(self).__name__} must implement build_net()")
+
+    # ---------------------------------------------------------------- fine-tuning (zoo.tasks.finetuning)
+    def _setup_weights(self) -> None:
+        """Validate the fine-tuning options, load pretrained weights into ``features`` and freeze it if asked."""
+        hp, name = self.hparams, type(self).__name__
+        self.pretrained_entry = pretrained_weights(self.net, hp.pretrained, name)
+        pretrained = self.pretrained_entry is not None or bool(hp.weights_path)
+        check_finetuning(name, pretrained, hp.in_channels, hp.head_lr_mult, hp.freeze_backbone,
+                         from_torchvision=self.pretrained_entry is not None)
+        self.initial_weights = "random"
+        if pretrained:
+            self.initial_weights = load_pretrained(self.net, self.pretrained_entry, hp.weights_path, name)
+            self.net.features.requires_grad_(not hp.freeze_backbone)
+
+    def train(self, mode: bool = True) -> ImageClassificationTask:
+        """``nn.Module.train``, except that a frozen backbone stays in eval mode (its BatchNorm statistics fixed)."""
+        super().train(mode)
+        if mode and self.hparams.get("freeze_backbone") and hasattr(self, "net"):
+            self.net.features.eval()
+        return self
+
+    def fit_summary(self) -> str:
+        """Which weights the run started from, and how the head and backbone were trained."""
+        hp = self.hparams
+        lines = [f"initial weights: {self.initial_weights}"]
+        if hp.head_lr_mult != 1:
+            lines.append(f"head learning rate: {hp.head_lr_mult:g} x {hp.lr:g} = {hp.head_lr_mult * hp.lr:g}")
+        if hp.freeze_backbone:
+            lines.append("backbone frozen (parameters and BatchNorm statistics): only the head was trained")
+        return "\n".join(lines)
 
     def _check_input_size(self) -> None:
         hp = self.hparams
@@ -155,10 +222,10 @@ class ImageClassificationTask(L.LightningModule):
         accuracy.reset()
 
     def eval_prefix(self) -> str:
-        """``"test"`` when the datamodule's validation loader serves the test split (no validation split), else
-        ``"val"``."""
+        """``"test"`` when the datamodule's validation loader serves the test split (its ``eval_sets`` is
+        ``("test",)``: no validation split), else ``"val"``."""
         datamodule = self._trainer.datamodule if self._trainer is not None else None
-        return getattr(datamodule, "eval_split", "val")
+        return (getattr(datamodule, "eval_sets", None) or ("val",))[0]
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
@@ -188,11 +255,25 @@ class ImageClassificationTask(L.LightningModule):
 
     # ---------------------------------------------------------------- classifying image files
     def on_fit_start(self) -> None:
-        """Record the datamodule's evaluation preprocessing (``datamodule.preprocess``) in ``hparams.preprocess``."""
+        """Record the datamodule's evaluation preprocessing (``datamodule.preprocess``) in ``hparams.preprocess``, and
+        warn when its normalisation is not the one the pretrained weights expect."""
         datamodule = self._trainer.datamodule if self._trainer is not None else None
         preprocess = getattr(datamodule, "preprocess", None)
         if isinstance(preprocess, dict):
             self.hparams["preprocess"] = dict(preprocess)
+        if self.pretrained_entry is None or not isinstance(preprocess, dict):
+            return
+        entry = self.pretrained_entry
+        expected = weights_preprocess(entry)
+        if (preprocess.get("mean"), preprocess.get("std")) != (expected["mean"], expected["std"]):
+            rank_zero_warn(f"{weights_name(entry)} expects images normalised with mean {expected['mean']} and "
+                           f"std {expected['std']}, but the datamodule gives mean {preprocess.get('mean')} and std "
+                           f"{preprocess.get('std')}; set the datamodule's weights (HotdogDataModule(weights=...)) or "
+                           "its normalisation to match")
+
+    def on_train_epoch_start(self) -> None:
+        if self.hparams.freeze_backbone:
+            self.net.features.eval()
 
     def preprocess_spec(self) -> tuple[dict[str, Any], bool]:
         """(preprocessing for image files, whether it was recorded in training). Unrecorded (a model trained on
@@ -204,50 +285,41 @@ class ImageClassificationTask(L.LightningModule):
         return {"resize": hp.image_size, "crop": hp.image_size, "mean": None, "std": None,
                 "channels": hp.in_channels}, False
 
-    def classify(self, images: Sequence[str | Path], top_k: int = 1,
-                 batch_size: int = 32) -> list[list[tuple[str, float]]]:
-        """Top-``top_k`` (class name, probability) pairs, most likely first, for each image file.
-
-        Files are preprocessed as the evaluation images in training (`preprocess_spec`); class names come from
-        ``hparams.classes`` (indices as strings when unknown). The model is put in eval mode for the call.
-        """
-        from datamodules._images import load_image_files
-
-        if top_k < 1:
-            raise ConfigError(f"top_k must be at least 1, got {top_k}")
-        spec, _ = self.preprocess_spec()
+    @torch.no_grad()
+    def top_k(self, images: torch.Tensor, k: int = 1) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (class name, probability) pairs, most likely first, for each image of a float batch (N, C, H, W)
+        prepared as `preprocess_spec` says. Class names come from ``hparams.classes`` (indices as strings when
+        unknown). The model is put in eval mode for the call."""
+        if k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {k}")
         names = self.hparams.classes or [str(i) for i in range(self.hparams.num_classes)]
-        was_training, results = self.training, []
+        was_training = self.training
         self.eval()
         try:
-            for start in range(0, len(images), batch_size):
-                x = load_image_files(images[start:start + batch_size], spec).to(self.device)  # (N, C, crop, crop)
-                with torch.no_grad():
-                    probs = F.softmax(self(x), dim=1)  # (N, num_classes)
-                top = probs.topk(min(top_k, probs.shape[1]), dim=1)
-                results += [[(names[i], p) for i, p in zip(idx.tolist(), val.tolist())]
-                            for val, idx in zip(top.values, top.indices)]
+            probs = F.softmax(self(images.to(self.device)), dim=1)  # (N, num_classes)
         finally:
             self.train(was_training)
-        return results
+        top = probs.topk(min(k, probs.shape[1]), dim=1)
+        return [[(names[i], p) for i, p in zip(idx.tolist(), val.tolist())]
+                for val, idx in zip(top.values, top.indices)]
 
     # ---------------------------------------------------------------- optimisation
     def param_groups(self) -> list[dict[str, Any]]:
-        """Parameter groups for the optimizer: weights decay, biases and norm parameters do not (book 3.12.3).
-
-        The one place to change per-group settings (for example a larger learning rate for a new head).
-        """
-        return decay_groups(self, self.hparams.weight_decay)
+        """Parameter groups for the optimizer: weights decay, biases and norm parameters do not (book 3.12.3); with
+        ``head_lr_mult`` != 1 the head's groups get that multiple of the learning rate (book 9.2.1.2). Frozen
+        parameters are left out."""
+        hp = self.hparams
+        if hp.head_lr_mult != 1:
+            return head_param_groups(self.net, hp.lr, hp.head_lr_mult, hp.weight_decay)
+        return decay_groups(self, hp.weight_decay)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams
         return build_optimizer(hp.optimizer, self.param_groups(), hp.lr, momentum=hp.momentum)
 
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        record_class(checkpoint, self)
 
-
-def _check_sizes(name: str, num_classes: int, in_channels: int, image_size: int, classes: list[str] | None) -> None:
+def _check_sizes(name: str, num_classes: int, in_channels: int, image_size: int,
+                 classes: list[str] | None) -> None:
     if num_classes < 2:
         raise ConfigError(f"{name} needs num_classes >= 2, got {num_classes}")
     if in_channels < 1 or image_size < 1:

@@ -5,7 +5,7 @@ Training follows ``train_and_predict_rnn`` (6.4.7) and its concise twin (6.5.2):
 * cross-entropy over every position, perplexity = exp(mean cross-entropy) (6.4.6), via torchmetrics;
 * gradient clipping by the global L2 norm of all gradients, ``clipping_theta`` (6.4.5);
 * under consecutive sampling the hidden state of one batch, detached, starts the next; under random sampling every
-  batch starts from zeros. Batches say which applies (their third element, see `datamodules._sequence`). At the
+  batch starts from zeros. Batches say which applies (their third element, see `datamodules.token_windows`). At the
   start of an epoch the from-scratch loop of 6.4.7 starts from zeros again, while the concise loop of 6.5.2 keeps
   the state of the previous epoch's last batch: ``state_across_epochs`` chooses;
 * every ``pred_period`` epochs the model writes ``pred_len`` characters after each prefix (6.4.4).
@@ -14,22 +14,21 @@ Training follows ``train_and_predict_rnn`` (6.4.7) and its concise twin (6.5.2):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import lightning as L
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_only
+from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from zoo.errors import ConfigError, PromptError
-from zoo.nets.language_model import RecurrentLM
-from zoo.nets.recurrent import Cell, Impl
-from zoo.tasks._checkpoint import record_class
-from zoo.tasks._optim import build_optimizer
+from zoo.optim import build_optimizer
+from zoo.tasks.base import ZooTask
 
 __all__ = ["BOOK_PREFIXES", "LanguageModelTask", "LossPerplexity"]
 
+#: The book's prompts for the Jay Chou lyrics (6.4.4): the samples' default when ``prefixes`` is not given.
 BOOK_PREFIXES = ("分开", "不分开")
 
 
@@ -57,14 +56,14 @@ def _batch_of(state) -> int | None:
     return (state[0] if isinstance(state, tuple) else state).shape[1]
 
 
-class LanguageModelTask(L.LightningModule):
-    """Base of the recurrent language models; an architecture class only names its ``cell``.
+class LanguageModelTask(ZooTask):
+    """Base of the language models; an architecture subclasses it, implements `build_net` (a network mapping tokens
+    (B, T) and a state to next-token logits (B, T, V) and the new state, such as `zoo.nets.recurrent_lm.RecurrentLM`)
+    and takes its own arguments keyword-only, passing the task's through ``**task``.
 
     Args:
         vocab: the token strings, index = id (``datamodule.vocab``; linked automatically by the CLI). Stored in the
             hyperparameters, so a checkpoint can generate text on its own.
-        hidden_size, num_layers, bidirectional, impl, embedding_dim, dropout, init_std, hidden_bias: see
-            `RecurrentLM`.
         optimizer: name for `build_optimizer` (``"sgd"``, ``"adam"``, ...).
         lr, momentum, weight_decay: optimizer settings.
         clipping_theta: clip the global gradient norm to this value (book: 0.01); ``None`` to disable.
@@ -72,23 +71,13 @@ class LanguageModelTask(L.LightningModule):
             the next, as the book's concise loop does (6.5.2); False restarts from zeros as its scratch loop (6.4.7).
         pred_period: write samples every this many epochs (0 to disable).
         pred_len: characters to write after each prefix.
-        prefixes: prompts for the samples (book: "分开", "不分开").
+        prefixes: prompts for the samples (default: the book's, `BOOK_PREFIXES`).
         temperature: 0 for greedy (the book); > 0 samples from softmax(logits / temperature).
     """
-
-    cell: ClassVar[Cell]
 
     def __init__(
         self,
         vocab: list[str] | None = None,
-        hidden_size: int = 256,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        impl: Impl = "fused",
-        embedding_dim: int | None = None,
-        dropout: float = 0.0,
-        init_std: float | None = None,
-        hidden_bias: bool = True,
         optimizer: str = "adam",
         lr: float = 1e-3,
         momentum: float = 0.0,
@@ -106,15 +95,10 @@ class LanguageModelTask(L.LightningModule):
                               "(the CLI links it from the datamodule)")
         if len(set(vocab)) != len(vocab):
             raise ConfigError("vocab has duplicate entries; every token must appear once")
-        if bidirectional and num_layers > 1:
-            raise ConfigError("a stacked bidirectional RNN feeds both directions of layer 1 into each direction of "
-                              "layer 2, so a next-token objective would see the answer; use num_layers=1 with "
-                              "bidirectional=True, or use zoo.nets.language_model.RecurrentLM as an encoder elsewhere")
-        self.save_hyperparameters()
+        self.save_hyperparameters()  # collects the subclass's arguments too
         self.vocab = list(vocab)
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
-        self.net = RecurrentLM(len(vocab), self.cell, hidden_size, num_layers, bidirectional, impl, embedding_dim,
-                               dropout, init_std, hidden_bias)
+        self.net = self.build_net()
         # per stage: perplexity of the (left-to-right) next-token scores, the mean loss, and for a bidirectional
         # model the perplexity of its right-to-left half, updated every step and logged once per epoch
         for stage in ("train", "val", "test"):
@@ -122,19 +106,28 @@ class LanguageModelTask(L.LightningModule):
             setattr(self, f"{stage}_metrics", MetricCollection(metrics, compute_groups=False))
         self._state: Any = None  # hidden state carried between consecutive batches
 
+    def build_net(self) -> nn.Module:
+        """The network, built from ``self.hparams`` and ``len(self.vocab)``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement build_net()")
+
+    @property
+    def bidirectional(self) -> bool:
+        """Whether the network also reads right to left (then it cannot generate; see `RecurrentLM`)."""
+        return bool(self.hparams.get("bidirectional", False))
+
     # ---------------------------------------------------------------- training
     def forward(self, tokens: torch.Tensor, state=None):
         return self.net(tokens, state)
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y, carry = batch  # (B, T), (B, T), bool
-        if self.hparams.bidirectional:
+        if self.bidirectional:
             carry = False  # the right-to-left half cannot continue across batches
         state = self._state if carry and _batch_of(self._state) == x.shape[0] else None
         logits, state = self.net(x, state)
         self._state = _detach(state)
         metrics = getattr(self, f"{stage}_metrics")
-        if self.hparams.bidirectional:
+        if self.bidirectional:
             forward_logits, backward_logits = logits.unbind(dim=2)  # each (B, T, V)
             loss_next = F.cross_entropy(forward_logits.flatten(0, 1), y.flatten())
             loss_prev = F.cross_entropy(backward_logits[:, 1:].flatten(0, 1), x[:, :-1].flatten())
@@ -157,7 +150,7 @@ class LanguageModelTask(L.LightningModule):
         metrics = getattr(self, f"{stage}_metrics")
         self.log(f"{stage}/ppl", metrics["ppl"], on_step=False, on_epoch=True, prog_bar=True)
         self.log(f"{stage}/loss", metrics["loss"], on_step=False, on_epoch=True)
-        if self.hparams.bidirectional:
+        if self.bidirectional:
             self.log(f"{stage}/ppl_backward", metrics["ppl_backward"], on_step=False, on_epoch=True)
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
@@ -216,7 +209,7 @@ class LanguageModelTask(L.LightningModule):
 
         ``temperature`` 0 picks the most likely character each step; > 0 samples from softmax(logits / temperature).
         """
-        if self.hparams.bidirectional:
+        if self.bidirectional:
             raise ConfigError("a bidirectional model reads the future as well as the past, so it cannot write text "
                               "one character at a time; train a unidirectional model (bidirectional=False) to generate")
         temperature = self.hparams.temperature if temperature is None else temperature
@@ -242,13 +235,16 @@ class LanguageModelTask(L.LightningModule):
 
     def samples(self) -> list[str]:
         """One generated text per configured prefix."""
-        prefixes = self.hparams.prefixes or list(BOOK_PREFIXES)
-        return [self.generate(p, self.hparams.pred_len) for p in prefixes]
+        return [self.generate(p, self.hparams.pred_len) for p in self.prompts()]
+
+    def prompts(self) -> list[str]:
+        """The configured ``prefixes``, else the book's."""
+        return list(self.hparams.prefixes or BOOK_PREFIXES)
 
     def on_train_epoch_end(self) -> None:
         period = self.hparams.pred_period
         epoch = self.current_epoch + 1
-        if period and epoch % period == 0 and not self.hparams.bidirectional:
+        if period and epoch % period == 0 and not self.bidirectional:
             self._report_samples(epoch)
 
     @rank_zero_only
@@ -269,9 +265,6 @@ class LanguageModelTask(L.LightningModule):
 
     def fit_summary(self) -> str:
         """What the CLI prints after training: the samples for every prefix."""
-        if self.hparams.bidirectional:
+        if self.bidirectional:
             return "(bidirectional encoder: no text generation)"
         return "\n".join(f" - {text}" for text in self.samples())
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        record_class(checkpoint, self)

@@ -30,17 +30,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import lightning as L
 import torch
 from torch import nn
 from torchmetrics import MeanSquaredError
 
-import zoo.optim  # noqa: F401  (registers the *_scratch optimizers, so names are checked at construction)
 from zoo.errors import ConfigError
-from zoo.tasks._checkpoint import record_class
-from zoo.tasks._optim import OPTIMIZERS, build_optimizer, decay_groups
+from zoo.ops.losses import squared_loss
+from zoo.optim import OPTIMIZERS, build_optimizer, decay_groups
+from zoo.tasks.base import ZooTask
 
-__all__ = ["EVAL_KEYS", "RegressionTask", "squared_loss"]
+__all__ = ["EVAL_KEYS", "RegressionTask"]
 
 Loss = Literal["squared", "mse"]
 
@@ -48,22 +47,16 @@ Loss = Literal["squared", "mse"]
 EVAL_KEYS = {"train": "train/full_loss", "val": "val/loss", "test": "test/loss"}
 
 
-def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean of ``(y_hat - y)^2 / 2`` over the batch (book 3.2.5's ``squared_loss``, averaged)."""
-    return ((y_hat - y.view_as(y_hat)) ** 2 / 2).mean()
-
-
-class RegressionTask(L.LightningModule):
-    """Base of the regression models; an architecture only implements `build_net` (a net mapping (B, F) -> (B, 1)).
+class RegressionTask(ZooTask):
+    """Base of the regression models; an architecture subclasses it, implements `build_net` (a net mapping (B, F) ->
+    (B, 1)) and takes its own arguments keyword-only, passing the task's through ``**task``.
 
     Args:
         num_features: inputs per example (``datamodule.num_features``; linked automatically by the CLI).
         loss: ``"squared"`` (book ``squared_loss``, (y_hat - y)^2 / 2) or ``"mse"`` (``nn.MSELoss``).
-        init_std: weight init N(0, init_std^2); ``None`` for PyTorch's default (see `zoo.nets.linear`).
-        bias_init_std: bias init N(0, bias_init_std^2), 0 for zeros, ``None`` for PyTorch's default.
         optimizer: a name for `build_optimizer`: ``"sgd"``, ``"adam"``, ... or a hand-written ``"sgd_scratch"``,
             ``"momentum_scratch"``, ``"adagrad_scratch"``, ``"rmsprop_scratch"``, ``"adadelta_scratch"``,
-            ``"adam_scratch"`` (`zoo.optim`).
+            ``"adam_scratch"`` (`zoo.optim.scratch`).
         lr: learning rate.
         momentum: momentum (``sgd``, ``momentum_scratch``); 0 leaves it out.
         optimizer_args: any other optimizer arguments (``alpha``, ``gamma``, ``rho``, ``eps``, ``betas``, ...).
@@ -75,8 +68,6 @@ class RegressionTask(L.LightningModule):
         self,
         num_features: int | None = None,
         loss: Loss = "squared",
-        init_std: float | None = 0.01,
-        bias_init_std: float | None = 0.0,
         optimizer: str = "sgd",
         lr: float = 0.03,
         momentum: float = 0.0,
@@ -197,6 +188,3 @@ class RegressionTask(L.LightningModule):
             lines.append("b: [" + ", ".join(f"{v:.4f}" for v in bias.detach().flatten().tolist()) + "]")
         lines.append(f"L2 norm of w: {float(self.weight_norm()):.6g}")
         return "\n".join(lines)
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        record_class(checkpoint, self)

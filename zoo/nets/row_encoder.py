@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.nets.recurrent import Cell, Impl, make_recurrent
+from zoo.nets.recurrent import Cell, RecurrentImpl, make_recurrent
 
 __all__ = ["RowClassifierNet", "RowEncoder"]
 
@@ -21,7 +21,7 @@ class RowEncoder(nn.Module):
     """(B, C, H, W) images -> (B, hidden_size): the top layer's hidden state after the last row."""
 
     def __init__(self, cell: Cell, input_size: int, hidden_size: int = 100, num_layers: int = 2,
-                 impl: Impl = "fused") -> None:
+                 impl: RecurrentImpl = "fused") -> None:
         super().__init__()
         self.input_size = input_size
         self.rnn = make_recurrent(cell, impl, input_size, hidden_size, num_layers)
@@ -50,7 +50,7 @@ class RowClassifierNet(nn.Module):
     """
 
     def __init__(self, cell: Cell = "rnn", in_channels: int = 1, image_size: int = 28, num_classes: int = 10,
-                 hidden_size: int = 100, num_layers: int = 2, impl: Impl = "fused") -> None:
+                 hidden_size: int = 100, num_layers: int = 2, impl: RecurrentImpl = "fused") -> None:
         super().__init__()
         self.features = RowEncoder(cell, in_channels * image_size, hidden_size, num_layers, impl)
         self.head = nn.Linear(hidden_size, num_classes)

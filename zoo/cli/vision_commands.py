@@ -4,8 +4,11 @@
     python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [--data-dir DIR] [IMAGE ...]
 
 ``classify`` uses the checkpoint alone: the class names and the evaluation preprocessing travel in the model's
-hyperparameters (`zoo.tasks.classification`). ``augment-grid`` is book 9.1's ``apply(img, aug)`` figure as a PNG:
-one row per image, the original on the left and augmented versions (`datamodules.augment`) to its right.
+hyperparameters (`zoo.tasks.classification`); `classify_files` reads the files with that preprocessing
+(`datamodules.images.load_image_files`) and asks the model for its top classes.
+
+``augment-grid`` is book 9.1's ``apply(img, aug)`` figure as a PNG: one row per image, the original on the left and
+augmented versions (`datamodules.augment`) to its right.
 """
 
 from __future__ import annotations
@@ -19,12 +22,28 @@ import torch
 
 from zoo.errors import ConfigError, DataError
 
-__all__ = ["augment_grid", "augment_grid_command", "classify_command", "format_prediction"]
+__all__ = ["augment_grid", "augment_grid_command", "classify_command", "classify_files", "format_prediction"]
 
 
 def format_prediction(path: str, top: list[tuple[str, float]]) -> str:
     """``"dog.jpg: hotdog 0.973"``, or with top-k ``"dog.jpg: hotdog 0.973, not-hotdog 0.027"``."""
     return f"{path}: " + ", ".join(f"{name} {prob:.3f}" for name, prob in top)
+
+
+def classify_files(model, paths: Sequence[str | Path], top_k: int = 1,
+                   batch_size: int = 32) -> list[list[tuple[str, float]]]:
+    """Top-``top_k`` (class name, probability) pairs, most likely first, for each image file, preprocessed as the
+    evaluation images were in training (``model.preprocess_spec()``)."""
+    from datamodules.images import load_image_files
+
+    if top_k < 1:
+        raise ConfigError(f"top_k must be at least 1, got {top_k}")
+    spec, _ = model.preprocess_spec()
+    results: list[list[tuple[str, float]]] = []
+    for start in range(0, len(paths), batch_size):
+        images = load_image_files(paths[start:start + batch_size], spec)  # (N, C, crop, crop)
+        results += model.top_k(images, top_k)
+    return results
 
 
 def classify_command(argv: Sequence[str]) -> int:
@@ -45,7 +64,7 @@ def classify_command(argv: Sequence[str]) -> int:
     if missing:
         raise DataError(f"no such image file: {', '.join(missing)}")
 
-    from zoo.tasks._checkpoint import load_task
+    from zoo.tasks.checkpoint import load_task
     from zoo.tasks.classification import ImageClassificationTask
 
     model = load_task(args.ckpt)
@@ -56,7 +75,7 @@ def classify_command(argv: Sequence[str]) -> int:
     if not recorded:
         print(f"note: {args.ckpt} records no preprocessing (trained without a zoo datamodule); images are resized "
               f"and centre-cropped to {model.hparams.image_size} pixels without normalisation", file=sys.stderr)
-    for path, top in zip(args.images, model.classify(args.images, args.top_k, args.batch_size)):
+    for path, top in zip(args.images, classify_files(model, args.images, args.top_k, args.batch_size)):
         print(format_prediction(path, top), flush=True)
     return 0
 
@@ -101,8 +120,8 @@ def augment_grid(images: torch.Tensor, preset: str, cols: int = 8, seed: int = 0
 
 def augment_grid_command(argv: Sequence[str]) -> int:
     """``python -m zoo augment-grid``: write a PNG of augmented samples for a quick visual check (book 9.1)."""
-    from datamodules._images import load_image_files
     from datamodules.augment import PRESETS
+    from datamodules.images import load_image_files
 
     parser = argparse.ArgumentParser(
         prog="python -m zoo augment-grid",

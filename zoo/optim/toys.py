@@ -1,7 +1,7 @@
 """The small gradient-descent experiments of book 7.2 to 7.6: an optimizer's path on a known function, and its plot.
 
 The book iterates hand-coded update rules (``gd_2d``, ``momentum_2d``, ``adagrad_2d``, ``rmsprop_2d``) from
-(-5, -2) for 20 steps. Here the same paths come from the real optimizers of `zoo.optim` (or any registered one)
+(-5, -2) for 20 steps. Here the same paths come from the real optimizers of `zoo.optim.scratch` (or any registered one)
 acting on a float64 parameter, with the gradient from autograd, so the toys test the optimizers the recipes use:
 
 >>> end = trajectory("momentum_scratch", "elongated", lr=0.4, momentum=0.5)[-1]
@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 
 from zoo.errors import ConfigError
-from zoo.tasks._optim import build_optimizer
+from zoo.optim.builder import build_optimizer
 
-__all__ = ["TOY_FUNCTIONS", "ToyFunction", "format_endpoint", "plot_trajectory", "trajectory", "trajectory_command"]
+__all__ = ["TOY_FUNCTIONS", "ToyFunction", "format_endpoint", "plot_trajectory", "trajectory"]
 
 Point = tuple[float, ...]
 
@@ -151,37 +151,3 @@ def plot_trajectory(points: Sequence[Point], function: str, path: str | Path, ti
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", bbox_inches="tight")
     return path
-
-
-def trajectory_command(argv: Sequence[str]) -> int:
-    """``python -m zoo trajectory``: print an optimizer's endpoint on a toy function and write the plot."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m zoo trajectory",
-        description="Run an optimizer on a toy function of book 7.2-7.6, print where it ends, plot its path.",
-        epilog="example: python -m zoo trajectory --optimizer momentum_scratch --lr 0.4 --momentum 0.5 "
-               "--function elongated  (book 7.4: epoch 20, x1 -0.062843, x2 0.001202)")
-    parser.add_argument("--optimizer", default="sgd_scratch", help="registered name (default: sgd_scratch)")
-    parser.add_argument("--function", default="bowl", choices=sorted(TOY_FUNCTIONS), help="default: bowl")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate eta (default: 0.1)")
-    parser.add_argument("--steps", type=int, default=None, help="iterations (default: the book's, 20 or 10)")
-    parser.add_argument("--start", type=float, nargs="+", default=None, help="start point (default: -5 -2)")
-    for name in ("momentum", "gamma", "rho", "eps", "alpha"):
-        parser.add_argument(f"--{name}", type=float, default=None, help=f"optimizer's {name}, if it takes one")
-    parser.add_argument("--eps-placement", choices=["inside", "outside"], default=None,
-                        help="adagrad/rmsprop_scratch: sqrt(s + eps) (book) or sqrt(s) + eps (PyTorch)")
-    parser.add_argument("--noise-std", type=float, default=0.0, help="gradient noise, as 7.2.4 (default: 0)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the gradient noise (default: 0)")
-    parser.add_argument("--out", default=None, help="PNG path (default: runs/trajectory/<optimizer>_<function>.png)")
-    args = parser.parse_args(argv)
-    hyper = {k: v for k, v in {"momentum": args.momentum, "gamma": args.gamma, "rho": args.rho, "eps": args.eps,
-                               "alpha": args.alpha, "eps_placement": args.eps_placement}.items() if v is not None}
-    points = trajectory(args.optimizer, args.function, args.lr, args.steps, args.start, args.noise_std, args.seed,
-                        **hyper)
-    print(format_endpoint(points[-1], len(points) - 1))
-    out = args.out or f"runs/trajectory/{args.optimizer}_{args.function}.png"
-    settings = ", ".join([f"lr {args.lr:g}", *(f"{k} {v}" for k, v in hyper.items())])
-    title = f"{TOY_FUNCTIONS[args.function].formula}; {args.optimizer} ({settings})"
-    print(f"plot: {plot_trajectory(points, args.function, out, title)}")
-    return 0

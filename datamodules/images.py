@@ -1,4 +1,6 @@
-"""The fast path shared by the image datamodules: whole splits as one uint8 tensor, batches as tensor operations.
+"""The image datamodules' common ground: `ImageDataModule` (splits, loaders, conversion of uint8 batches), and
+`DecodedImageDataModule`, the fast path of the datasets that fit in memory: whole splits as one uint8 tensor,
+batches as tensor operations.
 
 torchvision's datasets hand out one PIL image at a time, and ``Resize``/``ToTensor`` then run once per image in
 the loader workers; on a CPU that per-image work dominates an epoch of small models. Here:
@@ -20,7 +22,7 @@ Outside a Trainer, batches stay uint8 unless ``transform_on="loader"``: call ``d
 Augmentation (``augment``, book 9.1; `datamodules.augment`) runs in the same place as the conversion, on training
 batches only, before it: flips and crops on the uint8 batch at its native size, colour jitter on floats in [0, 1].
 
-`ImageDataModule.preprocess` describes the evaluation preprocessing as primitives (resize, crop, mean, std,
+A datamodule's ``preprocess`` describes its evaluation preprocessing as primitives (resize, crop, mean, std,
 channels); the classifiers record it in their hyperparameters so that a checkpoint alone can classify image files
 (`load_image_files`).
 """
@@ -37,15 +39,15 @@ from typing import Any, ClassVar, Literal
 import lightning as L
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
-from datamodules._download import cache_root
 from datamodules.augment import Preset, augment_batch, check_preset
+from datamodules.download import cache_root
 from zoo.errors import ConfigError, DataError
 
-__all__ = ["BatchTransform", "ImageDataModule", "ImageTensorDataset", "collate_batch", "convert_images",
-           "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape", "split_indices",
-           "to_float_batch"]
+__all__ = ["BatchTransform", "DecodedImageDataModule", "ImageDataModule", "ImageTensorDataset", "collate_batch",
+           "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape",
+           "split_indices", "to_float_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -236,55 +238,156 @@ def load_decoded(cache: Path, sources: Sequence[Path],
 
 
 class ImageDataModule(L.LightningDataModule):
-    """Base of the image datamodules: a subclass says where its files come from and how a split decodes.
+    """Base of every image datamodule: the splits, the loaders, and where uint8 batches become model input.
+
+    A subclass says where its files come from (`download`), what a whole split is (`split_dataset`), how a batch is
+    collated and converted (`collate`, `transform`) and, if it augments on the device, how (`augment`). This base
+    holds the seeded validation split, the four loaders and ``on_after_batch_transfer``.
 
     Args:
         data_dir: cache folder; default ``$ZOO_DATA_DIR`` or ``~/.cache/lightning-zoo``.
-        batch_size: images per batch (the book: 256 for most runs, 128 or 64 for the larger nets).
+        batch_size: images per batch.
+        val_size: training images held out, by a seeded split, for validation (preprocessed like test images);
+            0 (the book) evaluates on the test split during training instead, logged as ``test/*``. The test split
+            is never split.
+        seed: seed of the validation split.
+        num_workers: DataLoader worker processes.
+        transform_on: where uint8 batches become model input: ``"device"`` (``on_after_batch_transfer``),
+            ``"loader"`` (the DataLoader's ``collate_fn``, in the workers) or ``"auto"``: the loader when the Trainer
+            runs on the CPU, else the device.
+    """
+
+    num_classes: ClassVar[int]
+    in_channels: ClassVar[int]
+    classes: ClassVar[list[str]]
+    folder: ClassVar[str]  # where the dataset lives under the cache root
+
+    def __init__(self, data_dir: str | None = None, batch_size: int = 256, val_size: int = 0, seed: int = 0,
+                 num_workers: int = 0, transform_on: Literal["auto", "device", "loader"] = "auto") -> None:
+        super().__init__()
+        name = type(self).__name__
+        if batch_size < 1 or num_workers < 0 or val_size < 0:
+            raise ConfigError(f"{name}: batch_size must be >= 1, num_workers and val_size >= 0; got {batch_size}, "
+                              f"{num_workers} and {val_size}")
+        if transform_on not in ("auto", "device", "loader"):
+            raise ConfigError(f"{name}: transform_on must be 'auto', 'device' or 'loader', got {transform_on!r}")
+        self.root = cache_root(data_dir)
+
+    # ------------------------------------------------------------- what a dataset provides
+    def download(self) -> None:
+        """Fetch (verified) and unpack the files under ``self.root``; called by ``prepare_data``."""
+        raise NotImplementedError
+
+    def split_dataset(self, split: str, training: bool) -> Dataset:
+        """The whole ``"train"`` or ``"test"`` split; ``training`` asks for the training preprocessing."""
+        raise NotImplementedError
+
+    def collate(self, training: bool, in_loader: bool) -> tuple[Callable[[Any], Any], int]:
+        """(``collate_fn``, worker processes) of a loader; ``in_loader``: the loader converts the batches itself."""
+        raise NotImplementedError
+
+    def transform(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, C, H, W) as loaded -> what the model takes."""
+        raise NotImplementedError
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """Augmentation of a training batch on the device, before `transform`; none by default."""
+        return images
+
+    # ------------------------------------------------------------- what the model is told
+    @property
+    def eval_sets(self) -> tuple[str]:
+        """What ``val_dataloader`` serves: ``("val",)`` (a held-out part of train) or ``("test",)`` (``val_size=0``)."""
+        return ("val",) if self.hparams.val_size else ("test",)
+
+    # ------------------------------------------------------------- Lightning hooks
+    def prepare_data(self) -> None:
+        self.download()
+
+    def setup(self, stage: str | None = None) -> None:
+        val_size = self.hparams.val_size
+        if stage in (None, "fit", "validate") and not hasattr(self, "train_set"):
+            train = self.split_dataset("train", training=True)
+            train_idx, val_idx = split_indices(len(train), val_size, self.hparams.seed)
+            self.train_set = _subset(train, train_idx) if val_idx is not None else train
+            self.val_set = (_subset(self.split_dataset("train", training=False), val_idx)
+                            if val_idx is not None else None)
+        needs_test = stage in (None, "test", "predict") or not val_size
+        if needs_test and not hasattr(self, "test_set"):
+            self.test_set = self.split_dataset("test", training=False)
+
+    def transform_in_loader(self) -> bool:
+        """Whether the loaders convert batches themselves (see ``transform_on``)."""
+        return loader_converts(self.hparams.transform_on, self.trainer)
+
+    def _loader(self, dataset: Dataset, training: bool) -> DataLoader:
+        """``training`` marks the training loader: the only one that shuffles and augments."""
+        in_loader = self.transform_in_loader()
+        collate, workers = self.collate(training, in_loader)
+        return image_loader(dataset, self.hparams.batch_size, training, workers, collate, in_loader)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, training=True)
+
+    def val_dataloader(self) -> DataLoader:
+        """The validation split, or the test split when ``val_size=0`` (see `eval_sets`)."""
+        return self._loader(self.val_set if self.hparams.val_size else self.test_set, training=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, training=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader(self.test_set, training=False)
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """(uint8 images, labels) -> (model input, labels), augmented first when training; float batches (converted
+        by the loader) pass unchanged."""
+        training = self.trainer is not None and self.trainer.training
+        return convert_images(batch, lambda images: self.transform(self.augment(images) if training else images))
+
+
+def _subset(dataset: Dataset, indices: torch.Tensor) -> Dataset:
+    """``dataset`` restricted to ``indices``, keeping `ImageTensorDataset`'s one-indexing-operation batches."""
+    if isinstance(dataset, ImageTensorDataset):
+        return ImageTensorDataset(dataset.images, dataset.labels, indices)
+    return Subset(dataset, indices.tolist())
+
+
+class DecodedImageDataModule(ImageDataModule):
+    """Base of the datasets that fit in memory (Fashion-MNIST, CIFAR-10): each split decoded once into a uint8
+    tensor and cached (the fast path of the module docstring). A subclass says how a split decodes (`decode`) from
+    which files (`sources`).
+
+    Args (besides `ImageDataModule`'s ``data_dir``, ``batch_size``, ``val_size``, ``seed``, ``transform_on``):
         resize: side of the square images the model sees (the book: 224 for AlexNet/VGG/NiN, 96 for GoogLeNet,
             ResNet and DenseNet); ``None`` keeps the native size.
         normalize: subtract ``mean`` and divide by ``std`` per channel (the book does not normalise).
         mean, std: per-channel statistics; default the dataset's own (``MEAN``/``STD``). Only with ``normalize``.
-        val_size: training images held out, by a seeded split, for validation; 0 (the book) evaluates on the test
-            split during training instead, logged as ``test/*``. The test split is never split.
-        seed: seed of the validation split.
         num_workers: DataLoader worker processes, used when the loader resizes or augments. A batch at the native
             size is one indexing operation and a cast, cheaper than handing it over from a worker process (about
             2 ms a batch), so those loaders run in the main process whatever this says.
-        transform_on: where uint8 batches become model input: ``"device"`` (``on_after_batch_transfer``),
-            ``"loader"`` (the DataLoader's ``collate_fn``, in the workers) or ``"auto"``: the loader when the Trainer
-            runs on the CPU, else the device.
         augment: augmentation of the training batches (book 9.1), one of ``none``, ``flip``, ``flip_crop``,
             ``flip_crop_jitter`` (see `datamodules.augment`); validation, test and predict batches are never
             augmented.
     """
 
-    num_classes: ClassVar[int]
-    in_channels: ClassVar[int]
     native_size: ClassVar[int]
-    classes: ClassVar[list[str]]
     MEAN: ClassVar[tuple[float, ...]]
     STD: ClassVar[tuple[float, ...]]
-    folder: ClassVar[str]  # where the dataset lives under the cache root (and its decoded cache)
 
     def __init__(self, data_dir: str | None = None, batch_size: int = 256, resize: int | None = None,
                  normalize: bool = False, mean: list[float] | None = None, std: list[float] | None = None,
                  val_size: int = 0, seed: int = 0, num_workers: int = 0,
                  transform_on: Literal["auto", "device", "loader"] = "auto", augment: Preset = "none") -> None:
-        super().__init__()
+        super().__init__(data_dir, batch_size, val_size, seed, num_workers, transform_on)
         name = type(self).__name__
         try:
             check_preset(augment)
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}") from None
-        if batch_size < 1 or num_workers < 0 or val_size < 0:
-            raise ConfigError(f"{name}: batch_size must be >= 1, num_workers and val_size >= 0; got {batch_size}, "
-                              f"{num_workers} and {val_size}")
         if resize is not None and resize < 1:
             raise ConfigError(f"{name}: resize must be a positive size or None (native {self.native_size}), "
                               f"got {resize}")
-        if transform_on not in ("auto", "device", "loader"):
-            raise ConfigError(f"{name}: transform_on must be 'auto', 'device' or 'loader', got {transform_on!r}")
         if (mean is not None or std is not None) and not normalize:
             raise ConfigError(f"{name}: mean/std given but normalize is false; set normalize: true to use them")
         self.mean = tuple(mean) if mean is not None else self.MEAN
@@ -293,12 +396,7 @@ class ImageDataModule(L.LightningDataModule):
             raise ConfigError(f"{name}: mean and std need {self.in_channels} value(s) each and std > 0, got "
                               f"mean={list(self.mean)}, std={list(self.std)}")
         self.save_hyperparameters()
-        self.root = cache_root(data_dir)
-
-    # ------------------------------------------------------------- what a dataset provides
-    def download(self) -> None:
-        """Fetch (verified) and unpack the files under ``self.root``; called by ``prepare_data``."""
-        raise NotImplementedError
+        self._decoded: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def sources(self, train: bool) -> list[Path]:
         """The unpacked files a split is decoded from (the cache is rebuilt when one changes)."""
@@ -315,21 +413,13 @@ class ImageDataModule(L.LightningDataModule):
         return self.hparams.resize or self.native_size
 
     @property
-    def eval_split(self) -> str:
-        """What ``val_dataloader`` serves: ``"val"`` (a held-out part of train) or ``"test"`` (when ``val_size=0``)."""
-        return "val" if self.hparams.val_size else "test"
-
-    @property
     def preprocess(self) -> dict[str, Any]:
         """The evaluation preprocessing as primitives, for `load_image_files` (recorded by the classifiers)."""
         mean, std = self._transform_args()[1:]
         return {"resize": self.image_size, "crop": self.image_size, "mean": list(mean) if mean else None,
                 "std": list(std) if std else None, "channels": self.in_channels}
 
-    # ------------------------------------------------------------- Lightning hooks
-    def prepare_data(self) -> None:
-        self.download()
-
+    # ------------------------------------------------------------- the hooks of ImageDataModule
     def _load(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         split = "train" if train else "test"
         for path in self.sources(train):
@@ -347,42 +437,17 @@ class ImageDataModule(L.LightningDataModule):
                             f"outside 0..{self.num_classes - 1}")
         return images, labels
 
-    def setup(self, stage: str | None = None) -> None:
-        val_size = self.hparams.val_size
-        if stage in (None, "fit", "validate") and not hasattr(self, "train_set"):
-            images, labels = self._load(train=True)
-            train_idx, val_idx = split_indices(labels.shape[0], val_size, self.hparams.seed)
-            self.train_set = ImageTensorDataset(images, labels, train_idx if val_idx is not None else None)
-            self.val_set = ImageTensorDataset(images, labels, val_idx) if val_idx is not None else None
-        needs_test = stage in (None, "test", "predict") or not val_size
-        if needs_test and not hasattr(self, "test_set"):
-            self.test_set = ImageTensorDataset(*self._load(train=False))
+    def split_dataset(self, split: str, training: bool) -> ImageTensorDataset:
+        """The split's decoded tensors (read once per split; training and evaluation share them)."""
+        if split not in self._decoded:
+            self._decoded[split] = self._load(train=split == "train")
+        return ImageTensorDataset(*self._decoded[split])
 
-    def transform_in_loader(self) -> bool:
-        """Whether the loaders convert batches themselves (see ``transform_on``)."""
-        return loader_converts(self.hparams.transform_on, self.trainer)
-
-    def _loader(self, dataset: ImageTensorDataset, shuffle: bool) -> DataLoader:
-        """``shuffle`` marks the training loader, the only one that augments."""
-        in_loader = self.transform_in_loader()
-        augment = self.hparams.augment if shuffle else "none"
+    def collate(self, training: bool, in_loader: bool) -> tuple[Callable[[Any], Any], int]:
+        augment = self.hparams.augment if training else "none"
         heavy = in_loader and (self._transform_args()[0] not in (None, self.native_size) or augment != "none")
         workers = self.hparams.num_workers if heavy else 0  # see num_workers in the class docstring
-        collate = BatchTransform(*self._transform_args(), augment=augment) if in_loader else collate_batch
-        return image_loader(dataset, self.hparams.batch_size, shuffle, workers, collate, in_loader)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        """The validation split, or the test split when ``val_size=0`` (see `eval_split`)."""
-        return self._loader(self.val_set if self.hparams.val_size else self.test_set, shuffle=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, shuffle=False)
+        return (BatchTransform(*self._transform_args(), augment=augment) if in_loader else collate_batch), workers
 
     def _transform_args(self) -> tuple[int | None, tuple[float, ...] | None, tuple[float, ...] | None]:
         normalize = self.hparams.normalize
@@ -392,8 +457,5 @@ class ImageDataModule(L.LightningDataModule):
         """uint8 (B, C, H, W) as loaded -> what the model takes: float, resized, normalised if asked."""
         return to_float_batch(images, *self._transform_args())
 
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
-        """(uint8 images, labels) -> (model input, labels), augmented first when training."""
-        training = self.trainer is not None and self.trainer.training
-        return convert_images(batch, lambda images: self.transform(
-            augment_batch(images, self.hparams.augment) if training else images))
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        return augment_batch(images, self.hparams.augment)

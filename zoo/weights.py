@@ -1,5 +1,6 @@
 """Pretrained weights for fine-tuning (book 9.2): which torchvision weights, where the file comes from, and the
-preprocessing that goes with them.
+preprocessing that goes with them. The classification task's fine-tuning options (`zoo.tasks.finetuning`) load
+through here, for any network that names the torchvision weights family it can take (``weights_family``).
 
 The book fine-tunes ``torchvision.models.resnet18(pretrained=True)``. Here the weights go through torchvision's
 weights API: ``ResNet18_Weights.IMAGENET1K_V1.get_state_dict(check_hash=True)`` downloads ``resnet18-f37072fd.pth``
@@ -32,7 +33,7 @@ import torch
 
 from zoo.errors import ConfigError, WeightsUnavailableError
 
-__all__ = ["cache_file", "find_weights", "load_weights", "resnet18_weights", "restoring_from_checkpoint",
+__all__ = ["cache_file", "find_weights", "load_weights", "restoring_from_checkpoint", "weights_entry",
            "weights_from_checkpoint", "weights_name", "weights_preprocess"]
 
 CONNECT_TIMEOUT_S = 8.0  # per socket operation while downloading; a firewalled network fails fast
@@ -57,29 +58,33 @@ def restoring_from_checkpoint() -> bool:
     return _RESTORING.get()
 
 
-def resnet18_weights(pretrained: bool | str | None):
-    """``ResNet18_Weights`` member for ``pretrained``: false/None -> None, true -> ``DEFAULT`` (= IMAGENET1K_V1), or
-    a member name (``"IMAGENET1K_V1"``, ``"ResNet18_Weights.IMAGENET1K_V1"``)."""
-    from torchvision.models import ResNet18_Weights
+def weights_entry(pretrained: bool | str | None, family: str = "ResNet18_Weights"):
+    """The member of torchvision's weights enum ``family`` asked for by ``pretrained``: false/None -> None, true ->
+    ``DEFAULT`` (for ResNet-18, ``IMAGENET1K_V1``), or a member name (``"IMAGENET1K_V1"``,
+    ``"ResNet18_Weights.IMAGENET1K_V1"``)."""
+    import torchvision.models
 
     if pretrained is None or pretrained is False:
         return None
+    enum = getattr(torchvision.models, family, None)
+    if enum is None:
+        raise ConfigError(f"torchvision has no weights family {family!r}")
     if pretrained is True:
-        return ResNet18_Weights.DEFAULT
-    name = str(pretrained).strip().removeprefix("ResNet18_Weights.")
+        return enum.DEFAULT
+    name = str(pretrained).strip().removeprefix(f"{family}.")
     if name.lower() in ("true", "false"):  # a YAML or shell string that was meant as a bool
-        return resnet18_weights(name.lower() == "true")
-    if name not in ResNet18_Weights.__members__:
-        raise ConfigError(f"unknown ResNet-18 weights {pretrained!r}; pretrained takes false, true or one of "
-                          f"{', '.join(ResNet18_Weights.__members__)}")
-    return ResNet18_Weights[name]
+        return weights_entry(name.lower() == "true", family)
+    if name not in enum.__members__:
+        raise ConfigError(f"unknown {family} entry {pretrained!r}; pretrained takes false, true or one of "
+                          f"{', '.join(enum.__members__)}")
+    return enum[name]
 
 
 def find_weights(name: str):
     """Any torchvision weights entry by full name (``"ResNet50_Weights.IMAGENET1K_V2"``); a bare member name
     (``"IMAGENET1K_V1"``, ``"DEFAULT"``) means ResNet-18's."""
     if "." not in name:
-        return resnet18_weights(name)
+        return weights_entry(name)
     from torchvision.models import get_weight
 
     try:

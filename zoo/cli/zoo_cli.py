@@ -8,10 +8,10 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningCLI
 from lightning.pytorch.loggers import CSVLogger
 
-from zoo.callbacks import SaveOnInterrupt, ThrottledProgressBar
+from zoo.cli.callbacks import SaveOnInterrupt, ThrottledProgressBar
+from zoo.cli.plots import LossCurvePlot
 from zoo.errors import ZooError
-from zoo.finetune import weights_from_checkpoint
-from zoo.plots import LossCurvePlot
+from zoo.weights import weights_from_checkpoint
 
 __all__ = ["DATA_LINKS", "ZooCLI", "print_fit_summary"]
 

@@ -1,7 +1,8 @@
 """Optimizers by name, so a recipe (and a checkpoint's hyperparameters) can say which one to build.
 
-``build_optimizer("adam", params, lr=1e-2)`` builds ``torch.optim.Adam``. Other modules add their own with
-`register_optimizer` (the hand-written optimizers of book chapter 7 register under ``*_scratch`` names).
+``build_optimizer("adam", params, lr=1e-2)`` builds ``torch.optim.Adam``. The table holds PyTorch's optimizers and
+the hand-written ones of book chapter 7 (`zoo.optim.scratch`) under ``*_scratch`` names; `register_optimizer` adds
+more. This module imports the hand-written optimizers, never the other way round.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from zoo.errors import ConfigError
+from zoo.optim.scratch import SCRATCH_OPTIMIZERS
 
 __all__ = ["OPTIMIZERS", "build_optimizer", "decay_groups", "register_optimizer"]
 
@@ -24,6 +26,7 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adagrad": torch.optim.Adagrad,
     "rmsprop": torch.optim.RMSprop,
     "adadelta": torch.optim.Adadelta,
+    **SCRATCH_OPTIMIZERS,
 }
 
 
@@ -48,8 +51,6 @@ def build_optimizer(
     ``weight_decay`` and ``momentum`` are passed only when non-zero; ``extra`` holds anything else the optimizer
     accepts (``betas``, ``eps``, ``alpha``, ``rho``, ...). Unknown names and arguments raise `ConfigError`.
     """
-    if name not in OPTIMIZERS:
-        import zoo.optim  # noqa: F401  (registers the hand-written *_scratch optimizers of chapter 7)
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer {name!r}; known optimizers: {', '.join(sorted(OPTIMIZERS))}")
     cls = OPTIMIZERS[name]

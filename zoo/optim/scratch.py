@@ -1,7 +1,7 @@
 """The hand-written optimizers of book chapter 7, as real ``torch.optim.Optimizer`` subclasses.
 
-Each follows the book's update equations (sections 7.3 to 7.8) and is registered with
-`zoo.tasks._optim.register_optimizer`, so a recipe picks it by name next to PyTorch's built-ins:
+Each follows the book's update equations (sections 7.3 to 7.8) and is in the table of `zoo.optim.builder` under
+the name below, so a recipe picks it by name next to PyTorch's built-ins:
 
 ============================  =====================  ==========================================
 name                          book                   PyTorch counterpart (same trajectory)
@@ -38,7 +38,6 @@ from typing import Any, Literal
 import torch
 
 from zoo.errors import ConfigError
-from zoo.tasks._optim import register_optimizer
 
 __all__ = [
     "SCRATCH_OPTIMIZERS",
@@ -250,7 +249,8 @@ class AdamScratch(_BookOptimizer):
         p.addcdiv_(v_hat, s_hat.sqrt_().add_(group["eps"]), value=-group["lr"])
 
 
-#: Registry name -> class; each is buildable with ``build_optimizer(name, ...)``.
+#: Registry name -> class; `zoo.optim.builder` adds them to its table, so each is buildable with
+#: ``build_optimizer(name, ...)``.
 SCRATCH_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "sgd_scratch": SGDScratch,
     "momentum_scratch": MomentumScratch,
@@ -259,6 +259,3 @@ SCRATCH_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
     "adadelta_scratch": AdaDeltaScratch,
     "adam_scratch": AdamScratch,
 }
-
-for _name, _cls in SCRATCH_OPTIMIZERS.items():
-    register_optimizer(_name, _cls)

@@ -14,44 +14,16 @@ the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as o
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from zoo.cli.recipes import describe, recipe_path, recipes
 from zoo.errors import ConfigError, ZooError
 
-__all__ = ["main", "recipe_path", "recipes", "run_lightning_cli"]
-
-
-def recipes_dir() -> Path:
-    """``./recipes`` when run from a checkout's root, else the one beside this package."""
-    here = Path.cwd() / "recipes"
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "recipes"
-
-
-def recipes() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(recipes_dir().glob("*.yaml")) if not p.stem.startswith("_")}
-
-
-def recipe_path(name: str) -> Path:
-    """The YAML of recipe ``name``; an unknown name raises `ConfigError` listing the known ones."""
-    known = recipes()
-    if name not in known:
-        listing = "\n".join(f"  {n}" for n in known) or "  (none found)"
-        raise ConfigError(f"unknown recipe {name!r}. Known recipes (in {recipes_dir()}):\n{listing}")
-    return known[name]
-
-
-def describe(path: Path) -> str:
-    """The recipe's first comment line, without the leading ``# name:``."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            text = line.lstrip("# ").strip()
-            return text.split(":", 1)[1].strip() if text.startswith(path.stem + ":") else text
-    return ""
+__all__ = ["COMMANDS", "main", "run_lightning_cli"]
 
 
 def run_lightning_cli(args: Sequence[str], run: bool = True):
@@ -63,7 +35,7 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
     warnings.filterwarnings("ignore", ".*LightningCLI's args parameter is intended.*")  # args are given on purpose
     if not os.environ.get("WANDB_API_KEY") and not (Path.home() / ".netrc").exists():
         os.environ.setdefault("WANDB_MODE", "offline")  # --trainer.logger WandbLogger works without an account
-    from zoo.lightning_cli import ZooCLI
+    from zoo.cli.zoo_cli import ZooCLI
 
     return ZooCLI(
         subclass_mode_model=True,
@@ -91,44 +63,25 @@ def _cmd_list(argv: Sequence[str]) -> int:
 
 
 def _cmd_generate(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zoo generate",
-                                     description="Write text with a trained language-model checkpoint.")
-    parser.add_argument("--ckpt", required=True, help="checkpoint written by a zoo language model")
-    parser.add_argument("--prefix", action="append", help="start text (repeatable); default: the model's prefixes")
-    parser.add_argument("--length", type=int, default=None, help="characters to write (default: the model's)")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the book); > 0 samples")
-    parser.add_argument("--seed", type=int, default=0, help="random seed for sampling")
-    args = parser.parse_args(argv)
+    from zoo.cli.text_commands import generate_command
 
-    import torch
-
-    from zoo.tasks._checkpoint import load_task
-
-    model = load_task(args.ckpt)
-    if not hasattr(model, "generate"):
-        raise ConfigError(f"{args.ckpt} holds a {type(model).__name__}, which does not generate text")
-    prefixes = args.prefix or model.hparams.prefixes or ["分开", "不分开"]
-    length = model.hparams.pred_len if args.length is None else args.length
-    generator = torch.Generator().manual_seed(args.seed)
-    for prefix in prefixes:
-        print(model.generate(prefix, length, temperature=args.temperature, generator=generator))
-    return 0
+    return generate_command(argv)
 
 
 def _cmd_trajectory(argv: Sequence[str]) -> int:
-    from zoo.optim_toys import trajectory_command
+    from zoo.cli.optim_commands import trajectory_command
 
     return trajectory_command(argv)
 
 
 def _cmd_classify(argv: Sequence[str]) -> int:
-    from zoo.vision_commands import classify_command
+    from zoo.cli.vision_commands import classify_command
 
     return classify_command(argv)
 
 
 def _cmd_augment_grid(argv: Sequence[str]) -> int:
-    from zoo.vision_commands import augment_grid_command
+    from zoo.cli.vision_commands import augment_grid_command
 
     return augment_grid_command(argv)
 

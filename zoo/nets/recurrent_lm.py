@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zoo.nets.recurrent import Cell, Impl, make_recurrent
+from zoo.nets.recurrent import Cell, RecurrentImpl, make_recurrent
 
 __all__ = ["RecurrentLM"]
 
@@ -43,7 +43,7 @@ class RecurrentLM(nn.Module):
         hidden_size: int = 256,
         num_layers: int = 1,
         bidirectional: bool = False,
-        impl: Impl = "fused",
+        impl: RecurrentImpl = "fused",
         embedding_dim: int | None = None,
         dropout: float = 0.0,
         init_std: float | None = None,

@@ -1,0 +1,146 @@
+"""The convolutional classifiers of book chapters 5 and 9, one LightningModule per architecture.
+
+Each class is `zoo.tasks.classification.ImageClassificationTask` plus its own keyword-only network arguments and a
+`build_net`; training, metrics, optimizer, fine-tuning options (``pretrained``, ``head_lr_mult``,
+``freeze_backbone``) and the input contract (float images in [0, 1], (B, C, H, W)) are the task's and are documented
+there. The networks themselves are plain ``nn.Module``s in ``zoo.nets``. ``defaults`` holds the book's input size
+and optimizer where they differ from the task's (Adam, 1e-3, 28x28).
+
+>>> dm = FashionMNISTDataModule(batch_size=256)                      # doctest: +SKIP
+>>> model = LeNet(classes=dm.classes)                               # doctest: +SKIP
+>>> L.Trainer(max_epochs=5).fit(model, dm)                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from torch import nn
+
+from zoo.errors import ConfigError
+from zoo.nets.alexnet import AlexNet as AlexNetNet
+from zoo.nets.densenet import DenseNet as DenseNetNet
+from zoo.nets.googlenet import GoogLeNet as GoogLeNetNet
+from zoo.nets.layers import LayerImpl
+from zoo.nets.lenet import LeNet as LeNetNet
+from zoo.nets.nin import NiN as NiNNet
+from zoo.nets.resnet import ResNet, TorchvisionResNet18
+from zoo.nets.vgg import VGG as VGGNet
+from zoo.nets.vgg import VGG11_ARCH
+from zoo.tasks.classification import ImageClassificationTask
+from zoo.tasks.finetuning import asks_for_pretrained
+
+__all__ = ["VGG", "AlexNet", "DenseNet", "GoogLeNet", "LeNet", "LeNetBN", "NiN", "ResNet18"]
+
+
+class LeNet(ImageClassificationTask):
+    """LeNet with sigmoid activations and max pooling (book 5.5)."""
+
+    def build_net(self) -> nn.Module:
+        hp = self.hparams
+        return LeNetNet(hp.in_channels, hp.num_classes, hp.image_size)
+
+
+class LeNetBN(ImageClassificationTask):
+    """LeNet with batch normalisation after every conv and hidden linear layer: ``impl="scratch"`` uses the book's
+    hand-written BatchNorm (5.10.2, `zoo.nets.batchnorm`), ``impl="nn"`` ``nn.BatchNorm1d/2d`` (5.10.3)."""
+
+    def __init__(self, *, impl: LayerImpl = "scratch", **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        hp = self.hparams
+        return LeNetNet(hp.in_channels, hp.num_classes, hp.image_size, batch_norm=hp.impl)
+
+
+class AlexNet(ImageClassificationTask):
+    """AlexNet as in book 5.6 (224x224 input; ``fc_hidden`` units in the two hidden linear layers)."""
+
+    defaults = {"image_size": 224}
+
+    def __init__(self, *, fc_hidden: int = 4096, dropout: float = 0.5, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        hp = self.hparams
+        return AlexNetNet(hp.in_channels, hp.num_classes, hp.image_size, hp.fc_hidden, hp.dropout)
+
+
+class VGG(ImageClassificationTask):
+    """VGG of any ``conv_arch`` (``(num_convs, out_channels)`` per block; default VGG-11), every width divided by
+    ``ratio`` (book 5.7.3 trains VGG-11 with ratio 8)."""
+
+    defaults = {"image_size": 224}
+
+    def __init__(self, *, conv_arch: tuple[tuple[int, int], ...] = VGG11_ARCH, ratio: int = 1, fc_hidden: int = 4096,
+                 dropout: float = 0.5, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        hp = self.hparams
+        return VGGNet(hp.conv_arch, hp.in_channels, hp.num_classes, hp.image_size, hp.fc_hidden, hp.ratio,
+                      hp.dropout)
+
+
+class NiN(ImageClassificationTask):
+    """Network in Network (book 5.8): NiN blocks and global average pooling, no fully connected layer."""
+
+    defaults = {"image_size": 224, "lr": 2e-3}
+
+    def __init__(self, *, dropout: float = 0.5, **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        return NiNNet(self.hparams.in_channels, self.hparams.num_classes, self.hparams.dropout)
+
+
+class GoogLeNet(ImageClassificationTask):
+    """GoogLeNet with Inception blocks (book 5.9; trained at 96x96)."""
+
+    defaults = {"image_size": 96}
+
+    def build_net(self) -> nn.Module:
+        return GoogLeNetNet(self.hparams.in_channels, self.hparams.num_classes)
+
+
+class ResNet18(ImageClassificationTask):
+    """ResNet-18 in the book's layout (5.11) or torchvision's (9.2), the zoo's example of fine-tuning.
+
+    Args:
+        variant: ``"d2l"``: the book's 5.11 network (7x7 stem, convs with biases, 1x1 shortcut without batch norm;
+            the Fashion-MNIST and CIFAR-10 recipes, 5.11 and 9.1). ``"torchvision"``: ``torchvision.models.resnet18``
+            with a new ``num_classes`` head (book 9.2, the only layout with published ImageNet weights, so the one
+            that takes the task's ``pretrained`` and ``weights_path``).
+    """
+
+    defaults = {"image_size": 96}
+
+    def __init__(self, *, variant: Literal["d2l", "torchvision"] = "d2l", **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        hp, name = self.hparams, type(self).__name__
+        if hp.variant == "torchvision":
+            return TorchvisionResNet18(hp.in_channels, hp.num_classes)
+        if hp.variant != "d2l":
+            raise ConfigError(f"{name}: variant must be 'd2l' or 'torchvision', got {hp.variant!r}")
+        if asks_for_pretrained(hp.pretrained) or hp.weights_path:
+            raise ConfigError(f"{name}: pretrained weights (pretrained={hp.pretrained!r}, weights_path="
+                              f"{hp.weights_path!r}) exist for torchvision's resnet18 layout only; set variant: "
+                              "torchvision (--model.init_args.variant torchvision). variant 'd2l' is the book's 5.11 "
+                              "network, which has no published weights")
+        return ResNet(hp.in_channels, hp.num_classes, stage_sizes=(2, 2, 2, 2))
+
+
+class DenseNet(ImageClassificationTask):
+    """DenseNet (book 5.12: four dense blocks of ``block_sizes`` convs, growth rate 32; trained at 96x96)."""
+
+    defaults = {"image_size": 96}
+
+    def __init__(self, *, num_channels: int = 64, growth_rate: int = 32, block_sizes: tuple[int, ...] = (4, 4, 4, 4),
+                 **task: Any) -> None:
+        super().__init__(**task)
+
+    def build_net(self) -> nn.Module:
+        hp = self.hparams
+        return DenseNetNet(hp.in_channels, hp.num_classes, hp.num_channels, hp.growth_rate, hp.block_sizes)

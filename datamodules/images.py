@@ -29,9 +29,6 @@ channels); the classifiers record it in their hyperparameters so that a checkpoi
 
 from __future__ import annotations
 
-import logging
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -42,6 +39,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from datamodules.augment import Preset, augment_batch, check_preset
+from datamodules.cache import load_cached
 from datamodules.download import cache_root
 from zoo.errors import ConfigError, DataError
 
@@ -49,9 +47,8 @@ __all__ = ["BatchTransform", "DecodedImageDataModule", "ImageDataModule", "Image
            "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape",
            "split_indices", "to_float_batch"]
 
-log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1  # bump when the layout of decoded-<split>.pt changes
+CACHE_FORMAT = 2  # bump when the layout of decoded-<split>.pt changes
 
 
 class ImageTensorDataset(Dataset):
@@ -195,46 +192,17 @@ def _unit_float(x: torch.Tensor) -> torch.Tensor:
     return x.float().div_(255) if x.dtype == torch.uint8 else x.float()
 
 
-def _stamp(sources: Sequence[Path]) -> list[tuple[str, int, int]]:
-    stamps = []
-    for path in sources:
-        st = path.stat()
-        stamps.append((path.name, st.st_size, st.st_mtime_ns))
-    return stamps
-
-
 def load_decoded(cache: Path, sources: Sequence[Path],
                  decode: Callable[[], tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images, labels) from ``cache`` if it was made from ``sources`` as they are now, else ``decode()`` and cache.
+    """(images, labels) from ``cache`` if it was made from ``sources`` as they are now, else ``decode()`` and cache
+    (`datamodules.cache.load_cached`)."""
 
-    The cache is written under a temporary name and renamed into place; an unreadable or stale cache is rebuilt,
-    and a folder that cannot be written only costs the speed-up.
-    """
-    key = {"format": CACHE_FORMAT, "sources": _stamp(sources)}
-    if cache.is_file():
-        try:
-            blob = torch.load(cache, map_location="cpu", weights_only=True)
-            if blob.get("key") == key:
-                return blob["images"], blob["labels"]
-            log.info("%s is stale (its source files changed); decoding again", cache)
-        except Exception as exc:  # a truncated or foreign file: decode again
-            log.warning("ignoring unreadable cache %s (%s)", cache, exc)
-    images, labels = decode()
-    tmp: Path | None = None
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".part", dir=cache.parent)
-        os.close(fd)
-        tmp = Path(name)
-        torch.save({"key": key, "images": images, "labels": labels}, tmp)
-        os.replace(tmp, cache)
-        tmp = None
-    except OSError as exc:
-        log.warning("could not write the decoded cache %s (%s); the next run decodes again", cache, exc)
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-    return images, labels
+    def build() -> dict[str, torch.Tensor]:
+        images, labels = decode()
+        return {"images": images, "labels": labels}
+
+    data = load_cached(cache, sources, build, version=CACHE_FORMAT)
+    return data["images"], data["labels"]
 
 
 class ImageDataModule(L.LightningDataModule):

@@ -53,4 +53,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "RowLSTMClassifier": _image_classifier("RowLSTMClassifier", 28, hidden_size=16),
     "LinearRegression": lambda: (zoo.LinearRegression(num_features=3, l2_lambda=0.1),
                                  (torch.randn(4, 3), torch.randn(4))),
+    "SkipGram": lambda: (zoo.SkipGram(vocab=LM_VOCAB, embed_size=8),
+                         (torch.tensor([[0], [3]]), torch.tensor([[1, 2, 5, 0], [4, 6, 7, 9]]),
+                          torch.tensor([[1.0, 1, 1, 0], [1, 1, 1, 1]]), torch.tensor([[1.0, 0, 0, 0], [1, 1, 0, 0]]))),
 }

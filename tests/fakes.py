@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import hotdog_fakes, regression_fakes, vision_fakes
+from tests import hotdog_fakes, regression_fakes, text_fakes, vision_fakes
 
 LYRICS_ALPHABET = "分开不我想你的爱在一天要说了是有没就人心 "
 
@@ -64,6 +64,7 @@ WRITERS: dict[str, Callable[[Path, pytest.MonkeyPatch], None]] = {
     "LinearSyntheticDataModule": regression_fakes.install_synthetic,
     "PolynomialSyntheticDataModule": regression_fakes.install_synthetic,
     "HighDimSyntheticDataModule": regression_fakes.install_synthetic,
+    "PTBDataModule": text_fakes.install_ptb,
 }
 
 

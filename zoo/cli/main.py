@@ -4,6 +4,8 @@
     python -m zoo recipe NAME [extra LightningCLI arguments]     # = fit --config recipes/NAME.yaml
     python -m zoo list                                            # every recipe with its description
     python -m zoo generate --ckpt PATH [--prefix TEXT ...]        # text from a language-model checkpoint
+    python -m zoo similar --vectors glove.6B.50d chip             # nearest words (or --ckpt of skipgram_ptb)
+    python -m zoo analogy --vectors glove.6B.50d man woman son    # a : b :: c : ?
     python -m zoo trajectory --optimizer NAME --lr 0.4 [...]      # an optimizer's path on a toy of book 7.2-7.6
     python -m zoo classify --ckpt PATH [--top-k K] IMAGE [...]    # class and probability per image file
     python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [IMAGE ...]   # augmented samples (9.1)
@@ -68,6 +70,18 @@ def _cmd_generate(argv: Sequence[str]) -> int:
     return generate_command(argv)
 
 
+def _cmd_similar(argv: Sequence[str]) -> int:
+    from zoo.cli.text_commands import similar_command
+
+    return similar_command(argv)
+
+
+def _cmd_analogy(argv: Sequence[str]) -> int:
+    from zoo.cli.text_commands import analogy_command
+
+    return analogy_command(argv)
+
+
 def _cmd_trajectory(argv: Sequence[str]) -> int:
     from zoo.cli.optim_commands import trajectory_command
 
@@ -90,6 +104,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "recipe": _cmd_recipe,
     "list": _cmd_list,
     "generate": _cmd_generate,
+    "similar": _cmd_similar,
+    "analogy": _cmd_analogy,
     "trajectory": _cmd_trajectory,
     "classify": _cmd_classify,
     "augment-grid": _cmd_augment_grid,

@@ -1,8 +1,10 @@
-"""The text commands of ``python -m zoo``: ``generate`` writes text with a language-model checkpoint.
+"""The text commands of ``python -m zoo``: text from a language model, and word-vector queries.
 
     python -m zoo generate --ckpt PATH [--prefix TEXT ...] [--length N] [--temperature T] [--seed S]
+    python -m zoo similar (--vectors NAME|FILE | --ckpt PATH) [-k 3] WORD [WORD ...]
+    python -m zoo analogy (--vectors NAME|FILE | --ckpt PATH) A B C
 
-The vocabulary travels in the checkpoint's hyperparameters, so the checkpoint is all it needs.
+Vocabularies travel in the checkpoints' hyperparameters, so a checkpoint is all these commands need.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 from zoo.errors import ConfigError
 from zoo.tasks.checkpoint import load_task
 
-__all__ = ["generate_command"]
+__all__ = ["analogy_command", "generate_command", "similar_command"]
 
 
 def generate_command(argv: Sequence[str]) -> int:
@@ -37,4 +39,58 @@ def generate_command(argv: Sequence[str]) -> int:
     generator = torch.Generator().manual_seed(args.seed)
     for prefix in prefixes:
         print(model.generate(prefix, length, temperature=args.temperature, generator=generator))
+    return 0
+
+
+def _vectors_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=epilog)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--vectors", help="glove.6B.50d, glove.6B.100d, or a vector file in the GloVe text format")
+    source.add_argument("--ckpt", help="checkpoint of a zoo word-embedding model (skipgram_ptb)")
+    parser.add_argument("--data-dir", default=None, help="cache folder for GloVe (default: $ZOO_DATA_DIR or ~/.cache)")
+    return parser
+
+
+def _load_vectors(args: argparse.Namespace):
+    from zoo.word_vectors import WordVectors
+
+    if args.ckpt:
+        return WordVectors.from_checkpoint(args.ckpt)
+    return WordVectors.load(args.vectors, args.data_dir)
+
+
+def similar_command(argv: Sequence[str]) -> int:
+    """``python -m zoo similar``: the nearest words to each query word by cosine similarity (book 10.3.6, 10.6.2.1)."""
+    parser = _vectors_parser("python -m zoo similar", "The words nearest to each WORD by cosine similarity.",
+                             "example: python -m zoo similar --vectors glove.6B.50d chip baby beautiful")
+    parser.add_argument("-k", type=int, default=3, help="neighbours per word (default: 3, as the book)")
+    parser.add_argument("words", nargs="+", help="query words")
+    args = parser.parse_args(argv)
+    if args.k < 1:
+        raise ConfigError(f"-k must be at least 1, got {args.k}")
+    vectors = _load_vectors(args)
+    answers = {word: vectors.similar(word, args.k) for word in args.words}  # every word checked before printing
+    for word, neighbours in answers.items():
+        print(f"{word}:")
+        for token, cosine in neighbours:
+            print(f"  cosine sim={cosine:.3f}: {token}")
+    return 0
+
+
+def analogy_command(argv: Sequence[str]) -> int:
+    """``python -m zoo analogy``: ``a : b :: c : ?`` (book 10.6.2.2)."""
+    parser = _vectors_parser("python -m zoo analogy", "Complete the analogy A : B :: C : ? with the word whose vector "
+                             "is nearest to vec(B) - vec(A) + vec(C).",
+                             "example: python -m zoo analogy --vectors glove.6B.50d man woman son  (book: daughter)")
+    parser.add_argument("-k", type=int, default=1, help="answers to print, best first (default: 1)")
+    parser.add_argument("--include-query", action="store_true",
+                        help="allow A, B or C as the answer, as the book's get_analogy does")
+    parser.add_argument("words", nargs=3, metavar="WORD", help="A B C")
+    args = parser.parse_args(argv)
+    if args.k < 1:
+        raise ConfigError(f"-k must be at least 1, got {args.k}")
+    a, b, c = args.words
+    answers = _load_vectors(args).analogy(a, b, c, args.k, exclude_query=not args.include_query)
+    for token, cosine in answers:
+        print(f"{a} : {b} :: {c} : {token}  (cosine sim={cosine:.3f})")
     return 0

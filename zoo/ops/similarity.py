@@ -1,0 +1,28 @@
+"""Nearest words by cosine similarity (book 10.3.6 and 10.6.2): the `knn` behind ``similar`` and ``analogy``.
+
+The book adds 1e-9 under the square root of the rows' squared norms "for numerical stability" (10.6.2.1,
+``knn``), so a zero row (a word with no vector) has similarity 0 instead of a division by zero.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["cosine_knn", "cosine_similarity"]
+
+
+def cosine_similarity(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Cosine of every row of ``matrix`` (V, D) with ``x`` (D,): (V,), as the book's ``knn`` computes it."""
+    x = x.reshape(-1).to(matrix.dtype)
+    return matrix @ x / ((matrix * matrix).sum(dim=1) + 1e-9).sqrt() / (x * x).sum().sqrt()
+
+
+def cosine_knn(matrix: torch.Tensor, x: torch.Tensor, k: int,
+               exclude: torch.Tensor | None = None) -> tuple[list[int], list[float]]:
+    """Indices and cosines of the ``k`` rows most similar to ``x``, most similar first; rows in ``exclude`` skipped."""
+    cos = cosine_similarity(matrix, x)
+    if exclude is not None and len(exclude):
+        cos = cos.index_fill(0, exclude.long(), float("-inf"))
+    k = min(k, int(torch.isfinite(cos).sum()))
+    values, indices = torch.topk(cos, k=k)
+    return indices.tolist(), values.tolist()

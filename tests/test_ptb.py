@@ -196,3 +196,19 @@ def test_the_real_ptb_gives_the_books_counts():
     assert stats["examples"]["join"] == (45, 45)
     batch = SkipGramBatches(pairs).__getitems__(list(range(512)))
     assert [tuple(t.shape) for t in batch] == [(512, 1), (512, 60), (512, 60), (512, 60)]
+
+
+def test_the_recipe_offline_without_ptb_fails_at_once_with_the_message(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {**os.environ, "ZOO_DATA_DIR": str(tmp_path / "cache"), "ZOO_OFFLINE": "1"}
+    env.pop("ZOO_DATA_MIRROR", None)
+    out = subprocess.run([sys.executable, "-m", "zoo", "recipe", "skipgram_ptb"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"error: cannot obtain ptb.zip (sha1 {PTB.checksum})")
+    assert PTB.urls[0] in out.stderr and str(tmp_path / "cache") in out.stderr

@@ -210,5 +210,5 @@ def test_the_recipe_offline_without_ptb_fails_at_once_with_the_message(tmp_path)
     out = subprocess.run([sys.executable, "-m", "zoo", "recipe", "skipgram_ptb"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert out.stderr.startswith(f"error: cannot obtain ptb.zip (sha1 {PTB.checksum})")
+    assert f"\nerror: cannot obtain ptb.zip (sha1 {PTB.checksum})" in out.stderr
     assert PTB.urls[0] in out.stderr and str(tmp_path / "cache") in out.stderr

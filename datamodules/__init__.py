@@ -3,11 +3,11 @@
 ``datamodules.DATAMODULES`` lists them all, by class name, with the module that defines each. Names load lazily, so
 ``datamodules.download`` (the verified-download helpers) imports without Lightning.
 
-Where things live: one file per dataset (``jaychou_lyrics``, ``fashion_mnist``, ``cifar10``, ``hotdog``,
-``airfoil``, ``synthetic``, ``ptb``); the helpers several datasets share are public modules: ``download`` (cache,
-mirror, checksums, safe extraction), ``cache`` (tensor files derived from slow-to-parse sources), ``images`` (the
-image datamodules' base and fast path), ``augment``, ``token_windows`` (the samplers of book 6.3),
-``regression_data`` (the regression datamodules' base), ``text`` (tokens, vocabularies, padding).
+Where things live: one file per dataset (``jaychou_lyrics``, ``fashion_mnist``, ``ptb``, ...); the helpers several
+datasets share are public modules: ``download`` (cache, mirror, checksums, safe extraction), ``cache`` (tensor files
+derived from slow-to-parse sources), ``images`` (the image datamodules' base and fast path), ``augment``,
+``token_windows`` (the samplers of book 6.3), ``regression_data`` (the regression datamodules' base), ``text``
+(tokens, vocabularies, padding).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ DATAMODULES.add("datamodules.cifar10", "CIFAR10DataModule")
 DATAMODULES.add("datamodules.hotdog", "HotdogDataModule")
 DATAMODULES.add("datamodules.airfoil", "AirfoilDataModule")
 DATAMODULES.add("datamodules.ptb", "PTBDataModule")
+DATAMODULES.add("datamodules.imdb", "IMDbDataModule")
 DATAMODULES.add("datamodules.synthetic", "LinearSyntheticDataModule", "PolynomialSyntheticDataModule",
                 "HighDimSyntheticDataModule")
 

@@ -226,14 +226,24 @@ def extract(archive: Path, target: Path) -> Path:
     raise DataError(f"{archive} is neither a zip nor a tar archive; delete it and run again")
 
 
+def _archive_stamp(archive: Path) -> str:
+    st = archive.stat()
+    return f"{archive.name} {st.st_size} {st.st_mtime_ns}\n"
+
+
 def ensure_extracted(archive: Path, target: Path, expect: str) -> Path:
-    """Extract ``archive`` into ``target`` unless ``target/expect`` already exists; return ``target/expect``.
+    """Extract ``archive`` into ``target`` unless ``target/expect`` already holds it; return ``target/expect``.
 
     The archive is unpacked into a temporary folder beside ``target`` and its top-level entries are renamed into
-    place, so an interrupted extraction is redone on the next call instead of leaving half a dataset.
+    place, so an interrupted extraction is redone on the next call instead of leaving half a dataset. A marker
+    beside the result (``.<name>.extracted``) records the archive's name, size and modification time; when the
+    archive changes (a new download), it is unpacked again. A folder without a marker (unpacked by an older version or
+    by hand), or whose archive is gone, is used as it is.
     """
     wanted = target / expect
-    if wanted.exists():
+    marker = target / f".{Path(expect).parts[0]}.extracted"
+    if wanted.exists() and (not marker.is_file() or not archive.is_file()
+                            or marker.read_text(encoding="utf-8") == _archive_stamp(archive)):
         return wanted
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=target))
@@ -248,4 +258,5 @@ def ensure_extracted(archive: Path, target: Path, expect: str) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
     if not wanted.exists():
         raise DataError(f"{archive} does not contain {expect!r}; is it the right file?")
+    marker.write_text(_archive_stamp(archive), encoding="utf-8")
     return wanted

@@ -65,6 +65,7 @@ WRITERS: dict[str, Callable[[Path, pytest.MonkeyPatch], None]] = {
     "PolynomialSyntheticDataModule": regression_fakes.install_synthetic,
     "HighDimSyntheticDataModule": regression_fakes.install_synthetic,
     "PTBDataModule": text_fakes.install_ptb,
+    "IMDbDataModule": text_fakes.install_imdb,  # also a small glove.6B.100d.zip: the recipes start from GloVe
 }
 
 

@@ -7,12 +7,14 @@ import csv
 import subprocess
 import sys
 
+import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
 
 from tests import text_fakes
 from tests.conftest import REPO
+from tests.examples import EXAMPLES
 from zoo import SkipGram, load_task
 from zoo.cli import main
 from zoo.errors import ConfigError
@@ -89,11 +91,7 @@ def test_python_m_zoo_similar_with_a_checkpoint_prints_the_runs_neighbours(train
 
 
 def test_similar_with_a_checkpoint_of_another_model_is_refused(tmp_path):
-    from tests.examples import EXAMPLES
-
     model, _ = EXAMPLES["LeNet"]()
-    import lightning as L
-
     trainer = L.Trainer(logger=False, enable_checkpointing=False, accelerator="cpu", max_epochs=0)
     trainer.strategy.connect(model)
     trainer.save_checkpoint(tmp_path / "lenet.ckpt")

@@ -99,3 +99,93 @@ def write_glove_zip(path: Path, name: str = "glove.6B.50d") -> Path:
         zf.write(text, f"{name}/vec.txt")
     text.unlink()
     return path
+
+
+# ------------------------------------------------------------------ IMDb in the real layout
+POSITIVE = ["great", "wonderful", "loved", "best", "brilliant", "enjoyed"]
+NEGATIVE = ["bad", "awful", "boring", "worst", "hated", "waste"]
+NEUTRAL = ["the", "movie", "film", "this", "is", "a", "of", "and", "plot", "actors", "story", "it", "was", "so"]
+
+
+def imdb_reviews(n: int, seed: int = 0) -> list[tuple[str, int]]:
+    """``n`` (review, label) pairs: neutral words with a few words of the label's sentiment, line breaks and the
+    ``<br />`` tags of real reviews, mixed case."""
+    rng = random.Random(seed)
+    reviews = []
+    for i in range(n):
+        label = i % 2
+        words = rng.choices(NEUTRAL, k=rng.randint(5, 60)) + rng.choices(POSITIVE if label else NEGATIVE, k=3)
+        rng.shuffle(words)
+        text = " ".join(words).capitalize().replace(" so ", " So<br /><br />", 1) + ".\n"
+        reviews.append((text, label))
+    return reviews
+
+
+def _tar_add(tar, name: str, data: bytes) -> None:
+    import io
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def write_imdb_tar(path: Path, reviews: dict[str, list[tuple[str, int]]]) -> Path:
+    """``aclImdb_v1.tar.gz`` as published: ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt``, plus the files the
+    loader must ignore (``train/unsup``, ``imdb.vocab``, ``README``)."""
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        _tar_add(tar, "aclImdb/README", b"Large Movie Review Dataset v1.0\n")
+        _tar_add(tar, "aclImdb/imdb.vocab", b"the\nand\n")
+        _tar_add(tar, "aclImdb/train/unsup/0_0.txt", b"not a labelled review")
+        for split, rows in reviews.items():
+            for i, (text, label) in enumerate(rows):
+                folder, rating = ("pos", 7 + i % 4) if label else ("neg", 1 + i % 4)
+                _tar_add(tar, f"aclImdb/{split}/{folder}/{i}_{rating}.txt", text.encode("utf-8"))
+    return path
+
+
+def repack_tiny_imdb(tiny_zip: Path, path: Path) -> Path:
+    """The real 40-review sample (``aclImdb_tiny/...`` in a zip) as the real archive: ``aclImdb/...`` in a tar.gz."""
+    import tarfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(tiny_zip) as zf, tarfile.open(path, "w:gz") as tar:
+        for name in zf.namelist():
+            if name.endswith(".txt"):
+                _tar_add(tar, "aclImdb/" + name.split("/", 1)[1], zf.read(name))
+    return path
+
+
+def install_imdb(root: Path, monkeypatch: pytest.MonkeyPatch, n_train: int = 64, n_test: int = 32) -> None:
+    import datamodules.imdb as mod
+    from tests.fakes import point_resource_at
+
+    path = write_imdb_tar(root / mod.IMDB.filename, {"train": imdb_reviews(n_train), "test": imdb_reviews(n_test, 1)})
+    point_resource_at(monkeypatch, mod, "IMDB", path)
+    install_glove_100d(root, monkeypatch)  # the recipes start from GloVe-100d
+
+
+def install_glove_100d(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small ``glove.6B.100d.zip`` in d2l's layout holding 100-d vectors of the fake reviews' words, in the data
+    cache the models read vectors from (``$ZOO_DATA_DIR``), accepted by sha1 through ``zoo.word_vectors.GLOVE``."""
+    import hashlib
+
+    import zoo.word_vectors as wv
+    from datamodules.download import cache_root
+
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+
+    words = [*POSITIVE, *NEGATIVE, *NEUTRAL]
+    vectors = torch.randn(len(words), 100, generator=torch.Generator().manual_seed(0))
+    text = write_vector_text(root / "vec.txt", words, vectors)
+    archive = root / "glove.6B.100d.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(text, "glove.6B.100d/vec.txt")
+    text.unlink()
+    filename, url, _ = wv.GLOVE["glove.6B.100d"]
+    monkeypatch.setitem(wv.GLOVE, "glove.6B.100d", (filename, url, hashlib.sha1(archive.read_bytes()).hexdigest()))
+    return archive

@@ -6,8 +6,8 @@ all, by class name, with the module that defines each. Names load lazily, so ``i
 
 Where things live (a new piece goes in the room of its kind; README "Adding an architecture"):
 
-* ``zoo/<family>.py``: the architectures, one family per file (``linear``, ``convnets``, ``row_rnn``,
-  ``language_models``, ``word2vec``), each a subclass of one task base that implements ``build_net``;
+* ``zoo/<family>.py``: the architectures, one family per file (``convnets``, ``language_models``, ...), each a
+  subclass of one task base that implements ``build_net``;
 * ``zoo/tasks/``: one task base per kind of problem (steps, loss, metrics, optimizer, checkpoints);
 * ``zoo/nets/``: plain ``nn.Module`` networks and blocks, no Lightning; ``zoo/ops/``: functions without parameters;
 * ``zoo/optim/``: optimizers by name and the book's hand-written ones; ``zoo/weights.py``: pretrained weights;
@@ -31,6 +31,7 @@ ARCHITECTURES.add("zoo.convnets", "LeNet", "LeNetBN", "AlexNet", "VGG", "NiN", "
 ARCHITECTURES.add("zoo.row_rnn", "RowRNNClassifier", "RowLSTMClassifier")
 ARCHITECTURES.add("zoo.language_models", "RNNLanguageModel", "GRULanguageModel", "LSTMLanguageModel")
 ARCHITECTURES.add("zoo.word2vec", "SkipGram")
+ARCHITECTURES.add("zoo.text_classifiers", "BiRNN", "TextCNN")
 
 #: Other public names: the task bases and the checkpoint loader.
 HELPERS = Registry("helper")
@@ -39,6 +40,7 @@ HELPERS.add("zoo.tasks.classification", "ImageClassificationTask")
 HELPERS.add("zoo.tasks.language_model", "LanguageModelTask")
 HELPERS.add("zoo.tasks.regression", "RegressionTask")
 HELPERS.add("zoo.tasks.word_embedding", "WordEmbeddingTask")
+HELPERS.add("zoo.tasks.text_classification", "TextClassificationTask")
 HELPERS.add("zoo.word_vectors", "WordVectors")
 
 __all__ = sorted([*ARCHITECTURES, *HELPERS, "ARCHITECTURES"])

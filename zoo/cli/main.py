@@ -6,6 +6,7 @@
     python -m zoo generate --ckpt PATH [--prefix TEXT ...]        # text from a language-model checkpoint
     python -m zoo similar --vectors glove.6B.50d chip             # nearest words (or --ckpt of skipgram_ptb)
     python -m zoo analogy --vectors glove.6B.50d man woman son    # a : b :: c : ?
+    python -m zoo classify-text --ckpt PATH "this movie is so great"  # label and probability per text
     python -m zoo trajectory --optimizer NAME --lr 0.4 [...]      # an optimizer's path on a toy of book 7.2-7.6
     python -m zoo classify --ckpt PATH [--top-k K] IMAGE [...]    # class and probability per image file
     python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [IMAGE ...]   # augmented samples (9.1)
@@ -82,6 +83,12 @@ def _cmd_analogy(argv: Sequence[str]) -> int:
     return analogy_command(argv)
 
 
+def _cmd_classify_text(argv: Sequence[str]) -> int:
+    from zoo.cli.text_commands import classify_text_command
+
+    return classify_text_command(argv)
+
+
 def _cmd_trajectory(argv: Sequence[str]) -> int:
     from zoo.cli.optim_commands import trajectory_command
 
@@ -106,6 +113,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "generate": _cmd_generate,
     "similar": _cmd_similar,
     "analogy": _cmd_analogy,
+    "classify-text": _cmd_classify_text,
     "trajectory": _cmd_trajectory,
     "classify": _cmd_classify,
     "augment-grid": _cmd_augment_grid,

@@ -3,6 +3,7 @@
     python -m zoo generate --ckpt PATH [--prefix TEXT ...] [--length N] [--temperature T] [--seed S]
     python -m zoo similar (--vectors NAME|FILE | --ckpt PATH) [-k 3] WORD [WORD ...]
     python -m zoo analogy (--vectors NAME|FILE | --ckpt PATH) A B C
+    python -m zoo classify-text --ckpt PATH TEXT [TEXT ...]
 
 Vocabularies travel in the checkpoints' hyperparameters, so a checkpoint is all these commands need.
 """
@@ -17,7 +18,7 @@ import torch
 from zoo.errors import ConfigError
 from zoo.tasks.checkpoint import load_task
 
-__all__ = ["analogy_command", "generate_command", "similar_command"]
+__all__ = ["analogy_command", "classify_text_command", "generate_command", "similar_command"]
 
 
 def generate_command(argv: Sequence[str]) -> int:
@@ -93,4 +94,28 @@ def analogy_command(argv: Sequence[str]) -> int:
     answers = _load_vectors(args).analogy(a, b, c, args.k, exclude_query=not args.include_query)
     for token, cosine in answers:
         print(f"{a} : {b} :: {c} : {token}  (cosine sim={cosine:.3f})")
+    return 0
+
+
+def classify_text_command(argv: Sequence[str]) -> int:
+    """``python -m zoo classify-text``: the class and its probability for each text (book 10.7.3)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo classify-text",
+        description="Classify texts with a text-classifier checkpoint (vocabulary and classes come from it).",
+        epilog='example: python -m zoo classify-text --ckpt runs/birnn_imdb/version_0/checkpoints/last.ckpt '
+               '"this movie is so great" "this movie is so bad"')
+    parser.add_argument("--ckpt", required=True, help="checkpoint written by a zoo text classifier")
+    parser.add_argument("--top-k", type=int, default=1, help="classes to print per text, most likely first")
+    parser.add_argument("texts", nargs="+", help="texts to classify")
+    args = parser.parse_args(argv)
+    if args.top_k < 1:
+        raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
+    from zoo.tasks.text_classification import TextClassificationTask
+
+    model = load_task(args.ckpt)
+    if not isinstance(model, TextClassificationTask):
+        raise ConfigError(f"{args.ckpt} holds a {type(model).__name__}, which does not classify text; classify-text "
+                          "takes checkpoints of the text classifiers (BiRNN, TextCNN)")
+    for text, top in zip(args.texts, model.classify(args.texts, args.top_k)):
+        print(f"{text!r}: " + ", ".join(f"{name} {p:.3f}" for name, p in top), flush=True)
     return 0

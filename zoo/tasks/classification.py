@@ -6,7 +6,8 @@ epoch with the model in evaluation mode. Accuracy is torchmetrics' micro-average
 fraction of correct images, as the book counts). Logged per epoch: ``train/loss``, ``train/acc`` and, for the
 evaluation split, ``val/loss``, ``val/acc`` or ``test/loss``, ``test/acc``.
 
-Which split is evaluated during ``fit``: the datamodule's ``eval_sets`` names what its ``val_dataloader`` serves.
+Which split is evaluated during ``fit``: the datamodule's ``eval_sets`` names what its ``val_dataloader`` serves
+(`zoo.tasks.classifier_metrics`, shared with the text classifiers).
 The image datamodules serve a seeded validation split of the training set when ``val_size > 0``, and otherwise (the
 book's setting) the official test split, logged honestly as ``test/*`` so a recipe ends with the test accuracy the
 book prints. ``python -m zoo test`` always runs on the test split.
@@ -34,13 +35,12 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import nn
-from torchmetrics import MeanMetric
-from torchmetrics.classification import MulticlassAccuracy
 
 from zoo.errors import ConfigError
 from zoo.nets.layers import output_shape
 from zoo.optim import build_optimizer, decay_groups
 from zoo.tasks.base import ZooTask
+from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
 from zoo.tasks.finetuning import check_finetuning, head_param_groups, load_pretrained, pretrained_weights
 from zoo.weights import weights_name, weights_preprocess
 
@@ -126,10 +126,7 @@ class ImageClassificationTask(ZooTask):
         self._setup_weights()
         self._check_input_size()
         self.example_input_array = torch.zeros(2, in_channels, image_size, image_size)
-        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.test_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
+        self.metrics = EpochMetrics(num_classes)
 
     def build_net(self) -> nn.Module:
         """The network (a plain ``nn.Module`` with ``features`` and ``head``), built from ``self.hparams``."""
@@ -197,54 +194,31 @@ class ImageClassificationTask(ZooTask):
         return F.cross_entropy(logits, labels)
 
     def _step(self, batch: Any, split: str) -> torch.Tensor:
-        """Loss of one batch; accumulates the split's mean loss and accuracy, which are logged once per epoch.
-
-        Accumulating in torchmetrics objects and logging at epoch end (instead of ``self.log`` on every step) keeps
-        the per-step cost close to a plain loop's; the values are the same epoch means.
-        """
+        """Loss of one batch; the split's mean loss and accuracy are accumulated and logged once per epoch."""
         x, y = batch  # (B, C, H, W) float, (B,) int64
         logits = self(x)
         loss = self.loss(logits, y)
-        self._metrics(split)[0].update(loss.detach(), weight=y.shape[0])
-        self._metrics(split)[1].update(logits.detach(), y)
+        self.metrics.update(split, loss, logits, y)
         return loss
-
-    def _metrics(self, split: str) -> tuple[MeanMetric, MulticlassAccuracy]:
-        return getattr(self, f"{split}_loss"), getattr(self, f"{split}_acc")
-
-    def _log_epoch(self, split: str, prefix: str) -> None:
-        mean_loss, accuracy = self._metrics(split)
-        if not accuracy.update_called:  # e.g. no batches ran
-            return
-        self.log(f"{prefix}/loss", mean_loss.compute())
-        self.log(f"{prefix}/acc", accuracy.compute(), prog_bar=True)
-        mean_loss.reset()
-        accuracy.reset()
-
-    def eval_prefix(self) -> str:
-        """``"test"`` when the datamodule's validation loader serves the test split (its ``eval_sets`` is
-        ``("test",)``: no validation split), else ``"val"``."""
-        datamodule = self._trainer.datamodule if self._trainer is not None else None
-        return (getattr(datamodule, "eval_sets", None) or ("val",))[0]
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "test" if self.eval_prefix() == "test" else "val")
+        self._step(batch, "test" if evaluated_split(self) == "test" else "val")
 
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "test")
 
     def on_train_epoch_end(self) -> None:
-        self._log_epoch("train", "train")
+        self.metrics.log(self, "train", "train")
 
     def on_validation_epoch_end(self) -> None:
-        prefix = self.eval_prefix()
-        self._log_epoch("test" if prefix == "test" else "val", prefix)
+        prefix = evaluated_split(self)
+        self.metrics.log(self, "test" if prefix == "test" else "val", prefix)
 
     def on_test_epoch_end(self) -> None:
-        self._log_epoch("test", "test")
+        self.metrics.log(self, "test", "test")
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[str] | torch.Tensor:
         """Predicted class names when ``classes`` is known, else the predicted class indices (B,)."""
@@ -296,12 +270,10 @@ class ImageClassificationTask(ZooTask):
         was_training = self.training
         self.eval()
         try:
-            probs = F.softmax(self(images.to(self.device)), dim=1)  # (N, num_classes)
+            logits = self(images.to(self.device))  # (N, num_classes)
         finally:
             self.train(was_training)
-        top = probs.topk(min(k, probs.shape[1]), dim=1)
-        return [[(names[i], p) for i, p in zip(idx.tolist(), val.tolist())]
-                for val, idx in zip(top.values, top.indices)]
+        return top_k(logits, names, k)
 
     # ---------------------------------------------------------------- optimisation
     def param_groups(self) -> list[dict[str, Any]]:

@@ -24,8 +24,11 @@ DATAMODULES.add("datamodules.fashion_mnist", "FashionMNISTDataModule")
 DATAMODULES.add("datamodules.cifar10", "CIFAR10DataModule")
 DATAMODULES.add("datamodules.hotdog", "HotdogDataModule")
 DATAMODULES.add("datamodules.airfoil", "AirfoilDataModule")
+DATAMODULES.add("datamodules.kaggle_house", "KaggleHouseDataModule")
 DATAMODULES.add("datamodules.ptb", "PTBDataModule")
 DATAMODULES.add("datamodules.imdb", "IMDbDataModule")
+DATAMODULES.add("datamodules.fra_eng", "FraEngDataModule")
+DATAMODULES.add("datamodules.parallel_text", "ParallelTextDataModule")
 DATAMODULES.add("datamodules.synthetic", "LinearSyntheticDataModule", "PolynomialSyntheticDataModule",
                 "HighDimSyntheticDataModule")
 

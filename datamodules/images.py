@@ -148,7 +148,7 @@ def load_image_files(paths: Sequence[str | Path], preprocess: dict[str, Any]) ->
 def split_indices(n: int, val_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Seeded split of ``range(n)`` into sorted (train, validation) indices; validation is ``None`` if empty."""
     if not 0 <= val_size < n:
-        raise ConfigError(f"val_size must be between 0 and {n - 1} (the training split has {n} images), "
+        raise ConfigError(f"val_size must be between 0 and {n - 1} (the training split has {n} examples), "
                           f"got {val_size}")
     if val_size == 0:
         return torch.arange(n), None

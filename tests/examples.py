@@ -15,6 +15,7 @@ import zoo
 
 LM_VOCAB = list("abcdefghij")
 TEXT_VOCAB = ["<pad>", "<unk>", *LM_VOCAB]
+MT_VOCAB = ["<pad>", "<bos>", "<eos>", "<unk>", *LM_VOCAB]
 
 
 def _language_model(name: str) -> Callable[[], tuple[Any, Any]]:
@@ -34,6 +35,13 @@ def _image_classifier(name: str, size: int, **kwargs: Any) -> Callable[[], tuple
         return model, (torch.rand(2, 1, size, size), torch.tensor([0, 3]))
 
     return build
+
+
+def _translation_batch() -> tuple[torch.Tensor, ...]:
+    """Two sentence pairs padded to 5: (source, source lengths, target, target lengths); <eos> = 2, <pad> = 0."""
+    source = torch.tensor([[5, 6, 7, 2, 0], [8, 2, 0, 0, 0]])
+    target = torch.tensor([[9, 10, 2, 0, 0], [11, 12, 13, 2, 0]])
+    return source, torch.tensor([4, 2]), target, torch.tensor([3, 4])
 
 
 EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
@@ -61,4 +69,11 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
                       (torch.randint(0, 12, (2, 7)), torch.tensor([7, 4]), torch.tensor([1, 0]))),
     "TextCNN": lambda: (zoo.TextCNN(vocab=TEXT_VOCAB, embed_size=8, num_channels=(4, 4, 4)),
                         (torch.randint(0, 12, (2, 7)), torch.tensor([7, 4]), torch.tensor([1, 0]))),
+    "Seq2Seq": lambda: (zoo.Seq2Seq(src_vocab=MT_VOCAB, tgt_vocab=MT_VOCAB, embed_size=8, num_hiddens=6),
+                        _translation_batch()),
+    "Seq2SeqAttention": lambda: (zoo.Seq2SeqAttention(src_vocab=MT_VOCAB, tgt_vocab=MT_VOCAB, embed_size=8,
+                                                      num_hiddens=6, attention_size=4), _translation_batch()),
+    "PositionwiseTranslator": lambda: (zoo.PositionwiseTranslator(vocab=["", *LM_VOCAB], max_len=5, embed_size=8,
+                                                                  hidden_size=6),
+                                       (torch.randint(0, 11, (2, 5)), torch.randint(0, 11, (2, 5)))),
 }

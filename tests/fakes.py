@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import hotdog_fakes, regression_fakes, text_fakes, vision_fakes
+from tests import hotdog_fakes, house_fakes, regression_fakes, text_fakes, vision_fakes
 
 LYRICS_ALPHABET = "分开不我想你的爱在一天要说了是有没就人心 "
 
@@ -64,8 +64,11 @@ WRITERS: dict[str, Callable[[Path, pytest.MonkeyPatch], None]] = {
     "LinearSyntheticDataModule": regression_fakes.install_synthetic,
     "PolynomialSyntheticDataModule": regression_fakes.install_synthetic,
     "HighDimSyntheticDataModule": regression_fakes.install_synthetic,
+    "KaggleHouseDataModule": house_fakes.install_kaggle_house,  # train.csv/test.csv in root and root/kaggle_house
     "PTBDataModule": text_fakes.install_ptb,
     "IMDbDataModule": text_fakes.install_imdb,  # also a small glove.6B.100d.zip: the recipes start from GloVe
+    "FraEngDataModule": text_fakes.install_fr_en,
+    "ParallelTextDataModule": text_fakes.install_parallel_text,
 }
 
 

@@ -41,6 +41,8 @@ def test_fast_dev_run(name, tmp_path, monkeypatch):
         args.append(f"--data.init_args.data_dir={tmp_path / 'data'}")
     if "batch_size" in config["data"].get("init_args", {}):
         args.append("--data.init_args.batch_size=4")
+    if config["data"].get("init_args", {}).get("val_size"):
+        args.append("--data.init_args.val_size=2")  # the fake files hold a few examples
     cli = run_lightning_cli(args, run=False)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     assert cli.trainer.state.finished

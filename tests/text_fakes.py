@@ -189,3 +189,63 @@ def install_glove_100d(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     filename, url, _ = wv.GLOVE["glove.6B.100d"]
     monkeypatch.setitem(wv.GLOVE, "glove.6B.100d", (filename, url, hashlib.sha1(archive.read_bytes()).hexdigest()))
     return archive
+
+
+# ------------------------------------------------------------------ French-English pairs
+FR_EN_PAIRS = [("elle est vieille .", "she is old ."), ("ils regardent .", "they are watching ."),
+               ("il est mon frere .", "he is my brother ."), ("elle a tort .", "she is wrong ."),
+               ("ils sont acteurs .", "they are actors ."), ("il a des ennuis .", "he is in trouble ."),
+               ("elles sont toutes deux bonnes .", "they are both good ."),
+               ("c est une personne vraiment tres adorable .", "he is a truly very lovable person .")]
+
+
+def write_fr_en(path: Path, pairs: list[tuple[str, str]] = FR_EN_PAIRS) -> Path:
+    """The book's format: ``french<TAB>english`` a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{fr}\t{en}\n" for fr, en in pairs), encoding="utf-8")
+    return path
+
+
+def install_fr_en(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sources of the datamodule: the book's small file and a Tatoeba zip in its real layout."""
+    import datamodules.fra_eng as mod
+    from tests.fakes import point_resource_at
+
+    point_resource_at(monkeypatch, mod, "FR_EN_SMALL", write_fr_en(root / mod.FR_EN_SMALL.filename))
+    point_resource_at(monkeypatch, mod, "FRA_ENG", write_tatoeba_zip(root / mod.FRA_ENG.filename))
+
+
+def write_tatoeba_zip(path: Path) -> Path:
+    """``fra-eng.zip`` as published: ``fra-eng/fra.txt``, English<TAB>French, some lines with an attribution column,
+    non-breaking spaces and punctuation glued to words."""
+    lines = ["Go.\tVa !\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM) & #1158250 (Wittydev)",
+             "Hi.\tSalut !", "Run!\tCours\u202f!", "Who?\tQui ?", "I'm OK.\tJe vais bien.",
+             "He is my brother.\tC'est mon frère.", "This sentence is far too long to keep.\tCette phrase est bien "
+             "trop longue pour la garder."]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("fra-eng/_about.txt", "about")
+        zf.writestr("fra-eng/fra.txt", "\n".join(lines) + "\n")
+    return path
+
+
+# ------------------------------------------------------------------ seed 000's parallel files
+def write_seed000_files(root: Path, dim: int = 8) -> Path:
+    """The seed's four line-aligned files (hotel phrases, es -> en) and an ``embedding_128.txt``-style vector file
+    (here ``dim`` numbers a word) covering every word but one, to exercise the <unk> path."""
+    pairs = [("por favor , una habitaci'on .", "a room , please ."),
+             ("me voy a marchar hoy .", "I am leaving today ."),
+             ("tengo reservada una habitaci'on .", "I have booked a room ."),
+             ("me parece que existe un problema .", "I think that there is a problem .")]
+    from datamodules.parallel_text import write_parallel_files
+
+    write_parallel_files(pairs, root, "es", "en", test_pairs=pairs[:2] + [("una habitaci'on tranquila .",
+                                                                          "a quiet room .")])
+    words = sorted({w for a, b in pairs for w in f"{a} {b}".split()} | {"quiet"})
+    vectors = torch.randn(len(words), dim, generator=torch.Generator().manual_seed(0))
+    write_vector_text(root / "embedding_128.txt", words, vectors)  # "tranquila" has no vector
+    return root
+
+
+def install_parallel_text(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_seed000_files(root)

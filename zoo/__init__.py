@@ -32,6 +32,8 @@ ARCHITECTURES.add("zoo.row_rnn", "RowRNNClassifier", "RowLSTMClassifier")
 ARCHITECTURES.add("zoo.language_models", "RNNLanguageModel", "GRULanguageModel", "LSTMLanguageModel")
 ARCHITECTURES.add("zoo.word2vec", "SkipGram")
 ARCHITECTURES.add("zoo.text_classifiers", "BiRNN", "TextCNN")
+ARCHITECTURES.add("zoo.translation", "Seq2Seq", "Seq2SeqAttention")
+ARCHITECTURES.add("zoo.aligned_translators", "PositionwiseTranslator")
 
 #: Other public names: the task bases and the checkpoint loader.
 HELPERS = Registry("helper")
@@ -41,6 +43,7 @@ HELPERS.add("zoo.tasks.language_model", "LanguageModelTask")
 HELPERS.add("zoo.tasks.regression", "RegressionTask")
 HELPERS.add("zoo.tasks.word_embedding", "WordEmbeddingTask")
 HELPERS.add("zoo.tasks.text_classification", "TextClassificationTask")
+HELPERS.add("zoo.tasks.seq2seq", "Seq2SeqTask")
 HELPERS.add("zoo.word_vectors", "WordVectors")
 
 __all__ = sorted([*ARCHITECTURES, *HELPERS, "ARCHITECTURES"])

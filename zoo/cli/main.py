@@ -7,9 +7,16 @@
     python -m zoo similar --vectors glove.6B.50d chip             # nearest words (or --ckpt of skipgram_ptb)
     python -m zoo analogy --vectors glove.6B.50d man woman son    # a : b :: c : ?
     python -m zoo classify-text --ckpt PATH "this movie is so great"  # label and probability per text
+    python -m zoo translate --ckpt PATH "ils regardent ." --beam-size 3  # a translation per sentence
+    python -m zoo translator-study [--data-dir DIR]                # seed 000: ERNN, LSTM, GRU, DNN compared
     python -m zoo trajectory --optimizer NAME --lr 0.4 [...]      # an optimizer's path on a toy of book 7.2-7.6
     python -m zoo classify --ckpt PATH [--top-k K] IMAGE [...]    # class and probability per image file
     python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [IMAGE ...]   # augmented samples (9.1)
+    python -m zoo anchors --image IMG --sizes 0.75 0.5 0.25 --ratios 1 2 0.5 --out anchors.png   # anchors (9.4.1)
+    python -m zoo detect-demo --image IMG --out detections.png   # 9.4.3 labels, 9.4.4 NMS example, kept boxes drawn
+    python -m zoo house-prices [--data-dir DIR] [--k 5] [--epochs 100] [--out submission.csv]   # Kaggle, 3.16
+    python -m zoo activations --out activations.png               # ReLU, sigmoid, tanh and derivatives (3.8)
+    python -m zoo layers-study [--steps-scale 1.0] [--out-dir runs/layers_study]   # seed 000 part 1, fig1-fig7
 
 Sizes that come from the data (``vocab``, ``num_classes``, ``in_channels``, ...) are linked from the datamodule to
 the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as one message with exit status 1.
@@ -89,6 +96,18 @@ def _cmd_classify_text(argv: Sequence[str]) -> int:
     return classify_text_command(argv)
 
 
+def _cmd_translate(argv: Sequence[str]) -> int:
+    from zoo.cli.translation_commands import translate_command
+
+    return translate_command(argv)
+
+
+def _cmd_translator_study(argv: Sequence[str]) -> int:
+    from zoo.cli.study_commands import translator_study_command
+
+    return translator_study_command(argv)
+
+
 def _cmd_trajectory(argv: Sequence[str]) -> int:
     from zoo.cli.optim_commands import trajectory_command
 
@@ -107,6 +126,36 @@ def _cmd_augment_grid(argv: Sequence[str]) -> int:
     return augment_grid_command(argv)
 
 
+def _cmd_anchors(argv: Sequence[str]) -> int:
+    from zoo.cli.detection_commands import anchors_command
+
+    return anchors_command(argv)
+
+
+def _cmd_detect_demo(argv: Sequence[str]) -> int:
+    from zoo.cli.detection_commands import detect_demo_command
+
+    return detect_demo_command(argv)
+
+
+def _cmd_house_prices(argv: Sequence[str]) -> int:
+    from zoo.cli.house_commands import house_prices_command
+
+    return house_prices_command(argv)
+
+
+def _cmd_activations(argv: Sequence[str]) -> int:
+    from zoo.cli.activation_commands import activations_command
+
+    return activations_command(argv)
+
+
+def _cmd_layers_study(argv: Sequence[str]) -> int:
+    from zoo.cli.seed000_commands import layers_study_command
+
+    return layers_study_command(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "recipe": _cmd_recipe,
     "list": _cmd_list,
@@ -114,9 +163,16 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "similar": _cmd_similar,
     "analogy": _cmd_analogy,
     "classify-text": _cmd_classify_text,
+    "translate": _cmd_translate,
+    "translator-study": _cmd_translator_study,
     "trajectory": _cmd_trajectory,
     "classify": _cmd_classify,
     "augment-grid": _cmd_augment_grid,
+    "anchors": _cmd_anchors,
+    "detect-demo": _cmd_detect_demo,
+    "house-prices": _cmd_house_prices,
+    "activations": _cmd_activations,
+    "layers-study": _cmd_layers_study,
 }
 
 

@@ -17,7 +17,8 @@ __all__ = ["DATA_LINKS", "ZooCLI", "print_fit_summary"]
 
 #: datamodule attribute -> model init argument of the same name, linked once the datamodule exists
 #: (a link whose source or target a class lacks is skipped).
-DATA_LINKS = ("vocab", "num_classes", "in_channels", "num_features", "classes", "image_size", "max_len")
+DATA_LINKS = ("vocab", "num_classes", "in_channels", "num_features", "classes", "image_size", "max_len", "src_vocab",
+              "tgt_vocab", "max_seq_len", "word_vectors")
 
 
 class ZooCLI(LightningCLI):

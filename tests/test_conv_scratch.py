@@ -154,3 +154,12 @@ def test_error_messages():
         ScratchConv2d(1, 1, (1, 2, 3))
     with pytest.raises(ConfigError, match="corr2d takes a 2-D kernel"):
         corr2d(torch.ones(4, 4), torch.ones(1, 2, 2))
+
+
+def test_edge_kernel_command_prints_the_books_report(capsys):
+    from zoo.cli.main import COMMANDS
+
+    assert COMMANDS["edge-kernel"](["--steps", "20", "--seed", "0"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[3] == f"Step 20, loss {learn_edge_kernel(seed=0).losses[-1]:.3f}"
+    assert out[4].startswith("weight: [[") and out[5].startswith("bias: [")

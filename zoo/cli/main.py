@@ -17,6 +17,7 @@
     python -m zoo house-prices [--data-dir DIR] [--k 5] [--epochs 100] [--out submission.csv]   # Kaggle, 3.16
     python -m zoo activations --out activations.png               # ReLU, sigmoid, tanh and derivatives (3.8)
     python -m zoo layers-study [--steps-scale 1.0] [--out-dir runs/layers_study]   # seed 000 part 1, fig1-fig7
+    python -m zoo edge-kernel [--steps 20] [--lr 0.01]           # learn the [[1, -1]] kernel (E5.1, 5.1.4)
 
 Sizes that come from the data (``vocab``, ``num_classes``, ``in_channels``, ...) are linked from the datamodule to
 the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as one message with exit status 1.
@@ -156,6 +157,12 @@ def _cmd_layers_study(argv: Sequence[str]) -> int:
     return layers_study_command(argv)
 
 
+def _cmd_edge_kernel(argv: Sequence[str]) -> int:
+    from zoo.cli.conv_commands import edge_kernel_command
+
+    return edge_kernel_command(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "recipe": _cmd_recipe,
     "list": _cmd_list,
@@ -173,6 +180,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "house-prices": _cmd_house_prices,
     "activations": _cmd_activations,
     "layers-study": _cmd_layers_study,
+    "edge-kernel": _cmd_edge_kernel,
 }
 
 

@@ -15,6 +15,7 @@ CKPT ?=
 BENCH ?=
 IMAGES ?=
 PREFIX ?=
+NAMES ?=
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help install test lint recipe list generate classify bench clean
+.PHONY: help install test lint recipe list generate classify bench results clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,10 +51,18 @@ classify: $(STAMP) ## Classify image files with a checkpoint: make classify CKPT
 	@if [ -z "$(CKPT)" ] || [ -z "$(IMAGES)" ]; then echo "usage: make classify CKPT=<checkpoint> IMAGES=\"a.jpg b.png\" [ARGS=\"--top-k 2\"]"; exit 2; fi
 	$(PY) -m zoo classify --ckpt "$(CKPT)" $(ARGS) $(IMAGES)
 
-bench: $(STAMP) ## Benchmarks vs plain PyTorch: make bench [BENCH=gru_lyrics] [ARGS="--epochs 60"]
-	@if [ -n "$(BENCH)" ]; then test -f bench/$(BENCH).py || { echo "unknown bench '$(BENCH)'; known: $$(ls bench/[!_]*.py | xargs -n1 basename | sed 's/\.py//' | tr '\n' ' ')"; exit 2; }; \
-	  $(PY) bench/$(BENCH).py $(ARGS); \
-	else for f in bench/[!_]*.py; do echo "== $$f"; $(PY) $$f || exit 1; done; fi
+bench: $(STAMP) ## Benchmarks vs plain PyTorch, then a summary table: make bench [BENCH=gru_lyrics] [ARGS="--epochs 60"]
+	@set -o pipefail; mkdir -p runs/bench; \
+	known="$$(ls bench/[!_]*.py | xargs -n1 basename | sed 's/\.py//' | grep -vx -e summary -e gpu_throughput | tr '\n' ' ')"; \
+	if [ -n "$(BENCH)" ]; then echo " $$known " | grep -q " $(BENCH) " || { echo "unknown bench '$(BENCH)'; known: $$known"; exit 2; }; names="$(BENCH)"; \
+	else names="$$known"; fi; failed=""; logs=""; \
+	for b in $$names; do echo "== bench/$$b.py (log: runs/bench/$$b.log)"; logs="$$logs runs/bench/$$b.log"; \
+	  $(PY) bench/$$b.py $(if $(BENCH),$(ARGS)) 2>&1 | tee runs/bench/$$b.log || failed="$$failed $$b"; done; \
+	echo; $(PY) bench/summary.py $$logs; \
+	if [ -n "$$failed" ]; then echo "benches that failed:$$failed"; exit 1; fi
+
+results: $(STAMP) ## Run recipes, write results/<recipe>.json, rewrite the README tables: make results [NAMES="gru_lyrics ..."]
+	$(PY) -m zoo results $(NAMES) $(ARGS)
 
 clean: ## Remove the virtual environment and run outputs (never the data cache)
 	rm -rf $(VENV) runs lightning_logs

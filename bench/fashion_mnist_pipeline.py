@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _interleave import bench_line
 from torch.utils.data import DataLoader
 from torchvision import transforms as T
 from torchvision.datasets import FashionMNIST
@@ -114,6 +115,10 @@ def main() -> None:
         met = "met" if ratio >= TARGET_AT_28 else "NOT met"
         verdict = f" (target >= {TARGET_AT_28:.0f}x: {met})" if size == 28 else ""
         print(f"speed-up at {size}x{size}, {workers} workers: {ratio:.1f}x{verdict}")
+    for (workers, size), ratio in ratios.items():
+        if size == 28:
+            bench_line(f"fashion_mnist_pipeline_28px_{workers}_workers", ratio, ">=", TARGET_AT_28,
+                       note="torchvision time / ours")
 
 
 def compare(root: Path, size: int, workers: int, args: argparse.Namespace) -> float:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from _interleave import Interleave, report
+from _interleave import Interleave, bench_line, report
 
 from datamodules.jaychou_lyrics import JayChouLyricsDataModule
 from zoo.cli import recipe_path, run_lightning_cli
@@ -108,8 +108,11 @@ def main() -> None:
         cli.trainer.fit(cli.model, datamodule=cli.datamodule)
 
     light_times, plain_times = interleave.pairs()
-    report(light_times, plain_times, lambda seconds: f"{seconds:.4f} s/epoch", "time", TARGET)
-    print(f"final perplexity: plain {plain.ppl:.6f}, Lightning {float(cli.trainer.callback_metrics['train/ppl']):.6f}")
+    ratio = report(light_times, plain_times, lambda seconds: f"{seconds:.4f} s/epoch", "time", TARGET,
+                   cpu=interleave.cpu_pairs())
+    ours = float(cli.trainer.callback_metrics["train/ppl"])
+    print(f"final perplexity: plain {plain.ppl:.6f}, Lightning {ours:.6f}")
+    bench_line("gru_lyrics_vs_plain", ratio, "<=", TARGET, note="s/epoch Lightning/plain, same network")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from _interleave import Interleave, report
+from _interleave import Interleave, bench_line, report
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -34,6 +34,7 @@ from datamodules.ptb import PTBDataModule, read_ptb
 from zoo.cli import recipe_path, run_lightning_cli
 
 TARGET = 0.5
+LOSS_TOLERANCE = 0.02
 GENSIM_GOAL = 3.0
 PROBES = ("chip", "monday", "stock")
 
@@ -171,6 +172,9 @@ def main() -> None:
                 epochs = max(args.epochs, args.quality_epochs)
                 print(f"  {word}: gensim ({args.gensim_epochs} epochs) {theirs} | recipe ({epochs} epochs) {mine}")
     print(f"\nratio recipe/book loop: {ratio:.3f} (target <= {TARGET})")
+    gap = abs(book.losses[-1] - ours)
+    bench_line("skipgram_ptb_vs_book_loop", ratio, "<=", TARGET, extra_ok=gap <= LOSS_TOLERANCE,
+               note=f"recipe/book s/epoch; loss {ours:.4f} vs {book.losses[-1]:.4f}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import torch
 from datamodules.download import Resource, cache_root, fetch
 from datamodules.regression_data import RegressionDataModule
 from zoo.errors import ConfigError, DataError
+from zoo.validation import positive_int
 
 __all__ = ["AIRFOIL", "AirfoilDataModule", "load_airfoil", "read_airfoil"]
 
@@ -85,8 +86,7 @@ class AirfoilDataModule(RegressionDataModule):
     def __init__(self, data_dir: str | None = None, num_examples: int = 1500, batch_size: int = 10,
                  shuffle: bool = True, standardize: bool = True) -> None:
         super().__init__(batch_size, shuffle)
-        if num_examples < 1:
-            raise ConfigError(f"num_examples must be >= 1, got {num_examples}")
+        positive_int(num_examples, "num_examples", type(self).__name__)
         self.save_hyperparameters()
         self.root = cache_root(data_dir)
 

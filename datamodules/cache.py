@@ -3,21 +3,22 @@ sources change (decoded images, a tokenised corpus, parsed word vectors).
 
 `load_cached` stamps the result with the name, size and modification time of every source file (and a format
 number); a cache whose stamp differs from the sources as they are now, or that cannot be read, is rebuilt. It is
-written under a temporary name and renamed into place, and read with ``weights_only=True`` (tensors, strings,
-numbers, lists and dicts only), so a cache file can never run code. A folder that cannot be written only costs the
-speed-up.
+written under a temporary name with the user's normal permissions (not ``mkstemp``'s 0600) and renamed into place,
+and read with ``weights_only=True`` (tensors, strings, numbers, lists and dicts only), so a cache file can never run
+code. A folder that cannot be written (read-only, full) only costs the speed-up.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from datamodules.download import new_temp_file
 
 __all__ = ["load_cached", "stamp"]
 
@@ -49,9 +50,7 @@ def load_cached(cache: Path, sources: Sequence[Path], build: Callable[[], dict[s
     tmp: Path | None = None
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{cache.name}.", suffix=".part", dir=cache.parent)
-        os.close(fd)
-        tmp = Path(name)
+        tmp = new_temp_file(cache.parent, cache.name)
         torch.save({"key": key, "data": data}, tmp)
         os.replace(tmp, cache)
         tmp = None

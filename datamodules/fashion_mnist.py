@@ -4,7 +4,8 @@
 and md5 checksums are torchvision's (``torchvision.datasets.FashionMNIST.mirrors``/``.resources``); they are fetched
 by the zoo's verified downloader (cache folder, ``$ZOO_DATA_MIRROR``, clear offline error) into torchvision's own
 layout, ``<cache>/FashionMNIST/raw/``, unpacked there, and parsed by torchvision. A folder that torchvision
-downloaded itself works as it is.
+downloaded itself works as it is. Before parsing, each IDX header is checked against the file's size (`check_idx`),
+so a file cut short or with a header that lies says so by name; a truncated or corrupt ``.gz`` is a `DataError` too.
 
 Batches are uint8 and become float on the device; see `datamodules.images` for the fast path and the options.
 """
@@ -13,18 +14,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import tempfile
+import zlib
 from pathlib import Path
 
+import numpy as np
 import torch
 from torchvision.datasets import FashionMNIST
 from torchvision.datasets.utils import extract_archive
 
-from datamodules.download import Resource, fetch
+from datamodules.download import Resource, fetch, storage_error
 from datamodules.images import DecodedImageDataModule
 from zoo.errors import DataError
 
-__all__ = ["FashionMNISTDataModule", "fashion_mnist_resources"]
+__all__ = ["FashionMNISTDataModule", "check_idx", "fashion_mnist_resources"]
 
 _PARSE_ERRORS = (RuntimeError, AssertionError, ValueError, KeyError, IndexError, OSError, EOFError)
 
@@ -37,15 +41,62 @@ def fashion_mnist_resources() -> list[Resource]:
 
 def _gunzip(archive: Path, target: Path) -> None:
     """Unpack ``archive`` (.gz) to ``target`` with torchvision, through a temporary folder and an atomic rename."""
-    staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=target.parent))
+    staging: Path | None = None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=target.parent))
         out = extract_archive(archive, staging)
         os.replace(Path(out), target)
-    except (OSError, EOFError, RuntimeError) as exc:
-        raise DataError(f"{archive} passed its checksum but cannot be unpacked ({exc}); delete it and run again") \
-            from exc
+    except (OSError, EOFError, RuntimeError, zlib.error) as exc:
+        problem = storage_error(exc, target.parent, target.name, _gunzipped_size(archive))
+        if problem is not None:
+            raise problem from None
+        raise DataError(f"{archive} passed its checksum but cannot be unpacked ({type(exc).__name__}: {exc}); it is "
+                        "truncated or not gzip: delete it and run again") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _gunzipped_size(archive: Path) -> int | None:
+    """The unpacked size a gzip file records in its last 4 bytes (ISIZE, the size modulo 2**32), if readable."""
+    try:
+        with open(archive, "rb") as f:
+            f.seek(-4, os.SEEK_END)
+            return struct.unpack("<I", f.read(4))[0]
+    except (OSError, struct.error):
+        return None
+
+
+#: IDX magic numbers of the files used here -> (what, number of dimensions): unsigned bytes, 1 or 3 dimensions
+_IDX_MAGIC = {2049: ("labels", 1), 2051: ("images", 3)}
+
+
+def check_idx(path: Path) -> None:
+    """`DataError` unless ``path`` is an IDX file of unsigned bytes whose header matches its size exactly.
+
+    An IDX file (LeCun's MNIST format) starts with a big-endian magic number (2049: labels, 1 dimension; 2051:
+    images, 3 dimensions) and one 32-bit size per dimension; the data that follows has exactly their product bytes.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if len(head) < 8:
+        raise DataError(f"{path} is {size} bytes, too short for an IDX header; delete it and run again")
+    magic = struct.unpack(">I", head[:4])[0]
+    if magic not in _IDX_MAGIC:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes (magic number {magic}, expected 2049 or 2051); "
+                        "delete it and run again")
+    what, ndim = _IDX_MAGIC[magic]
+    header = 4 + 4 * ndim
+    if len(head) < header:
+        raise DataError(f"{path} is {size} bytes, too short for its IDX header; delete it and run again")
+    dims = struct.unpack(f">{ndim}I", head[4:header])
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if expected != size:
+        shape = " x ".join(str(d) for d in dims)
+        raise DataError(f"{path}: its IDX header promises {shape} {what} ({expected:,} bytes with the header), but the "
+                        f"file has {size:,} bytes; it is corrupt or cut short. Delete it and run again: it is unpacked "
+                        "again from the verified download")
 
 
 class FashionMNISTDataModule(DecodedImageDataModule):
@@ -85,6 +136,8 @@ class FashionMNISTDataModule(DecodedImageDataModule):
         return [self.raw_folder / f"{prefix}-images-idx3-ubyte", self.raw_folder / f"{prefix}-labels-idx1-ubyte"]
 
     def decode(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        for path in self.sources(train):
+            check_idx(path)
         try:
             dataset = FashionMNIST(str(self.root), train=train, download=False)
         except _PARSE_ERRORS as exc:

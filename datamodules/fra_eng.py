@@ -23,7 +23,6 @@ book translates sentences it trained on.
 from __future__ import annotations
 
 import re
-import zipfile
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -33,10 +32,11 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Dataset
 
-from datamodules.download import Resource, cache_root, fetch
+from datamodules.download import Resource, cache_root, fetch, read_member
 from datamodules.images import split_indices
-from datamodules.text import BOS, EOS, PAD, UNK, Vocab, count_tokens
+from datamodules.text import BOS, EOS, PAD, UNK, Vocab, count_tokens, decode_utf8
 from zoo.errors import ConfigError, DataError
+from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["FRA_ENG", "FR_EN_SMALL", "FraEngDataModule", "PairBatches", "normalize_tatoeba", "read_pairs",
            "sequences_to_tensor"]
@@ -138,9 +138,12 @@ class FraEngDataModule(L.LightningDataModule):
         if source not in ("small", "tatoeba") or direction not in ("fr-en", "en-fr"):
             raise ConfigError(f"{name}: source must be 'small' or 'tatoeba' and direction 'fr-en' or 'en-fr', got "
                               f"{source!r} and {direction!r}")
-        if max_seq_len < 2 or batch_size < 1 or val_size < 0 or (num_examples is not None and num_examples < 1):
-            raise ConfigError(f"{name}: max_seq_len must be >= 2, batch_size and num_examples >= 1, val_size >= 0; "
-                              f"got {max_seq_len}, {batch_size}, {num_examples}, {val_size}")
+        positive_int(batch_size, "batch_size", name)
+        non_negative_int(val_size, "val_size", name)
+        if num_examples is not None:
+            positive_int(num_examples, "num_examples", name)
+        if positive_int(max_seq_len, "max_seq_len", name) < 2:
+            raise ConfigError(f"{name}: max_seq_len must be >= 2 (a word and <eos>), got {max_seq_len}")
         self.save_hyperparameters()
         self.root = cache_root(data_dir)
 
@@ -152,15 +155,14 @@ class FraEngDataModule(L.LightningDataModule):
         fetch(self.resource, self.root)
 
     def _lines(self, path: Path) -> list[str]:
-        try:
-            if self.hparams.source == "small":
-                return path.read_text(encoding="utf-8").splitlines()
-            with zipfile.ZipFile(path) as zf:
-                return [normalize_tatoeba(line) for line in zf.read(TATOEBA_MEMBER).decode("utf-8").splitlines()]
-        except KeyError as exc:
-            raise DataError(f"{path} has no member {TATOEBA_MEMBER!r}; is it the Tatoeba archive?") from exc
-        except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
-            raise DataError(f"{path} is unreadable ({type(exc).__name__}: {exc}); delete it and run again") from exc
+        if self.hparams.source == "small":
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise DataError(f"cannot read {path} ({exc}); delete it and run again") from exc
+            return decode_utf8(data, str(path)).splitlines()
+        text = decode_utf8(read_member(path, TATOEBA_MEMBER, "the Tatoeba archive"), f"{TATOEBA_MEMBER} in {path}")
+        return [normalize_tatoeba(line) for line in text.splitlines()]
 
     @cached_property
     def pairs(self) -> list[tuple[list[str], list[str]]]:

@@ -42,6 +42,7 @@ from datamodules.augment import Preset, augment_batch, check_preset
 from datamodules.cache import load_cached
 from datamodules.download import cache_root
 from zoo.errors import ConfigError, DataError
+from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["BatchTransform", "DecodedImageDataModule", "ImageDataModule", "ImageTensorDataset", "collate_batch",
            "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape",
@@ -234,9 +235,9 @@ class ImageDataModule(L.LightningDataModule):
                  num_workers: int = 0, transform_on: Literal["auto", "device", "loader"] = "auto") -> None:
         super().__init__()
         name = type(self).__name__
-        if batch_size < 1 or num_workers < 0 or val_size < 0:
-            raise ConfigError(f"{name}: batch_size must be >= 1, num_workers and val_size >= 0; got {batch_size}, "
-                              f"{num_workers} and {val_size}")
+        positive_int(batch_size, "batch_size", name)
+        non_negative_int(num_workers, "num_workers", name)
+        non_negative_int(val_size, "val_size", name)
         if transform_on not in ("auto", "device", "loader"):
             raise ConfigError(f"{name}: transform_on must be 'auto', 'device' or 'loader', got {transform_on!r}")
         self.root = cache_root(data_dir)

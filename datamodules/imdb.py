@@ -37,8 +37,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from datamodules.cache import load_cached
 from datamodules.download import Resource, cache_root, ensure_extracted, fetch
 from datamodules.images import split_indices
-from datamodules.text import PAD, UNK, Vocab
+from datamodules.text import PAD, UNK, Vocab, decode_utf8
 from zoo.errors import ConfigError, DataError
+from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["IMDB", "IMDB_CLASSES", "IMDbDataModule", "LengthBuckets", "ReviewBatches", "read_imdb", "tokenize_review"]
 
@@ -64,9 +65,10 @@ def read_imdb(root: Path, split: str) -> tuple[list[str], list[int]]:
                             "the archive afresh")
         for path in sorted(directory.glob("*.txt")):
             try:
-                text = path.read_bytes().decode("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                data = path.read_bytes()
+            except OSError as exc:
                 raise DataError(f"cannot read the review {path} ({exc}); delete {root} and run again") from exc
+            text = decode_utf8(data, f"the review {path}")
             texts.append(text.replace("\n", "").lower())
             labels.append(label)
     if not texts:
@@ -168,11 +170,10 @@ class IMDbDataModule(L.LightningDataModule):
                  predict_texts: list[str] | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        if min_freq < 1 or max_len < 1 or batch_size < 1:
-            raise ConfigError(f"{name}: min_freq, max_len and batch_size must be >= 1, got {min_freq}, {max_len}, "
-                              f"{batch_size}")
-        if val_size < 0 or num_workers < 0:
-            raise ConfigError(f"{name}: val_size and num_workers must be >= 0, got {val_size} and {num_workers}")
+        for key, value in (("min_freq", min_freq), ("max_len", max_len), ("batch_size", batch_size)):
+            positive_int(value, key, name)
+        non_negative_int(val_size, "val_size", name)
+        non_negative_int(num_workers, "num_workers", name)
         self.save_hyperparameters()
         self.root = cache_root(data_dir)
 

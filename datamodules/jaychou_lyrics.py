@@ -12,7 +12,6 @@ occur in it cannot be predicted and are dropped from the validation corpus (the 
 from __future__ import annotations
 
 import logging
-import zipfile
 from functools import cached_property
 from pathlib import Path
 
@@ -20,9 +19,11 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader
 
-from datamodules.download import Resource, cache_root, fetch
-from datamodules.token_windows import LanguageModelBatches, Sampling
-from zoo.errors import ConfigError, DataError
+from datamodules.download import Resource, cache_root, fetch, read_member
+from datamodules.text import decode_utf8
+from datamodules.token_windows import LanguageModelBatches, ResumedPassLoader, Sampling, count_batches
+from zoo.errors import ConfigError
+from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["JAYCHOU_LYRICS", "JayChouLyricsDataModule", "read_lyrics"]
 
@@ -41,13 +42,7 @@ _MEMBER = "jaychou_lyrics.txt"
 
 def read_lyrics(archive: Path) -> str:
     """The corpus with line breaks replaced by spaces, as the book prepares it (6.3.1)."""
-    try:
-        with zipfile.ZipFile(archive) as zf, zf.open(_MEMBER) as f:
-            text = f.read().decode("utf-8")
-    except KeyError as exc:
-        raise DataError(f"{archive} has no member {_MEMBER!r}; is it the right file?") from exc
-    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
-        raise DataError(f"{archive} is unreadable ({exc}); delete it and run again") from exc
+    text = decode_utf8(read_member(archive, _MEMBER), f"{_MEMBER} in {archive}")
     return text.replace("\n", " ").replace("\r", " ")
 
 
@@ -77,10 +72,12 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         predict_prefixes: list[str] | None = None,
     ) -> None:
         super().__init__()
-        if num_chars is not None and num_chars < 2:
+        name = type(self).__name__
+        if num_chars is not None and positive_int(num_chars, "num_chars", name) < 2:
             raise ConfigError(f"num_chars must be at least 2 or None for the whole corpus, got {num_chars}")
-        if val_chars < 0:
-            raise ConfigError(f"val_chars must be >= 0, got {val_chars}")
+        non_negative_int(val_chars, "val_chars", name)
+        positive_int(batch_size, "batch_size", name)
+        positive_int(num_steps, "num_steps", name)
         if sampling not in ("random", "consecutive"):
             raise ConfigError(f"unknown sampling {sampling!r}; choose 'random' or 'consecutive'")
         self.save_hyperparameters()
@@ -98,6 +95,9 @@ class JayChouLyricsDataModule(L.LightningDataModule):
         if len(val) < self.hparams.val_chars:
             raise ConfigError(f"the corpus has {len(text)} characters: too few for num_chars={n_train} plus "
                               f"val_chars={self.hparams.val_chars}")
+        # fail now, before the model is built, if not one training batch fits (the validation corpus is checked when
+        # its loader is made: held-out characters the training text lacks are dropped first)
+        count_batches(len(train), self.hparams.batch_size, self.hparams.num_steps, self.hparams.sampling)
         return train, val
 
     @cached_property
@@ -124,11 +124,32 @@ class JayChouLyricsDataModule(L.LightningDataModule):
                      dropped, len(val_text))
 
     def _batches(self, ids: torch.Tensor, sampling: Sampling) -> DataLoader:
-        dataset = LanguageModelBatches(ids, self.hparams.batch_size, self.hparams.num_steps, sampling)
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        dataset = LanguageModelBatches(ids, self.hparams.batch_size, self.hparams.num_steps, sampling, rank, world)
         return DataLoader(dataset, batch_size=None)
 
     def train_dataloader(self) -> DataLoader:
-        return self._batches(self.train_ids, self.hparams.sampling)
+        loader = self._batches(self.train_ids, self.hparams.sampling)
+        self._train_batches = loader.dataset
+        resume, self._pending_resume = getattr(self, "_pending_resume", None), None
+        if resume is not None:
+            loader.dataset.resume(*resume)
+            loader = ResumedPassLoader(loader.dataset)
+        return loader
+
+    def state_dict(self) -> dict:
+        """Where training is in the current pass, saved in checkpoints so a run resumed mid-epoch continues it."""
+        batches = getattr(self, "_train_batches", None)
+        trainer = self.trainer
+        if batches is None or trainer is None:
+            return {}
+        done = trainer.fit_loop.epoch_loop.batch_progress.current.processed  # batches trained in this pass
+        return {"pass_rng": batches.pass_state(), "batches_done": done, "pass_length": len(batches)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if 0 < state.get("batches_done", 0) < state.get("pass_length", 0):  # mid-pass: replay the rest of it
+            self._pending_resume = (state["pass_rng"], state["batches_done"])
 
     def val_dataloader(self) -> DataLoader | list:
         if not self.hparams.val_chars:

@@ -23,8 +23,9 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
-from datamodules.text import UNK, Vocab, count_tokens
-from zoo.errors import ConfigError, DataError, DataUnavailableError
+from datamodules.text import UNK, Vocab, count_tokens, decode_utf8
+from zoo.errors import DataError, DataUnavailableError
+from zoo.validation import positive_int
 
 __all__ = ["ParallelTextDataModule", "read_lines", "write_parallel_files"]
 
@@ -34,12 +35,13 @@ PAD_WORD = ""  # the seed's padding word, index 0
 def read_lines(path: Path, max_len: int) -> list[list[str]]:
     """Each line of ``path`` split on whitespace and cut at ``max_len`` words."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise DataUnavailableError(f"{path} does not exist; the parallel-text datamodule reads training-<src>.txt, "
                                    "training-<tgt>.txt, test-<src>.txt and test-<tgt>.txt from its data_dir") from exc
-    except (UnicodeDecodeError, OSError) as exc:
+    except OSError as exc:
         raise DataError(f"cannot read {path} ({exc})") from exc
+    text = decode_utf8(data, str(path))
     return [line.split()[:max_len] for line in text.splitlines() if line.strip()]
 
 
@@ -72,9 +74,9 @@ class ParallelTextDataModule(L.LightningDataModule):
                  embedding_file: str | None = "embedding_128.txt", max_len: int = 30, batch_size: int = 10,
                  steps: int = 3000, eval_size: int = 100, seed: int = 0) -> None:
         super().__init__()
-        if max_len < 1 or batch_size < 1 or steps < 1 or eval_size < 1:
-            raise ConfigError(f"{type(self).__name__}: max_len, batch_size, steps and eval_size must be >= 1, got "
-                              f"{max_len}, {batch_size}, {steps}, {eval_size}")
+        for key, value in (("max_len", max_len), ("batch_size", batch_size), ("steps", steps),
+                           ("eval_size", eval_size)):
+            positive_int(value, key, type(self).__name__)
         self.save_hyperparameters()
         self.root = Path(data_dir).expanduser()
 

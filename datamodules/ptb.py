@@ -24,7 +24,6 @@ every epoch.
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -35,9 +34,10 @@ import torch
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Dataset
 
-from datamodules.download import Resource, cache_root, fetch
-from datamodules.text import Vocab, count_tokens
+from datamodules.download import Resource, cache_root, fetch, read_member
+from datamodules.text import Vocab, count_tokens, decode_utf8
 from zoo.errors import ConfigError, DataError
+from zoo.validation import non_negative_float, non_negative_int, positive_int
 
 __all__ = ["PTB", "PTBDataModule", "SkipGramBatches", "SkipGramPairs", "centers_and_contexts", "encode", "negatives",
            "pack_pairs", "read_ptb", "subsample", "word2vec_vocab"]
@@ -56,13 +56,7 @@ def read_ptb(archive: Path, split: str = "train") -> list[list[str]]:
     if split not in SPLITS:
         raise ConfigError(f"PTB has the splits {', '.join(SPLITS)}, not {split!r}")
     member = f"ptb/ptb.{split}.txt"
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            text = zf.read(member).decode("utf-8")
-    except KeyError as exc:
-        raise DataError(f"{archive} has no member {member!r}; is it the PTB archive?") from exc
-    except (zipfile.BadZipFile, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise DataError(f"{archive} is unreadable ({type(exc).__name__}: {exc}); delete it and run again") from exc
+    text = decode_utf8(read_member(archive, member, "the PTB archive"), f"{member} in {archive}")
     return [line.split() for line in text.splitlines()]
 
 
@@ -227,12 +221,11 @@ class PTBDataModule(L.LightningDataModule):
                  num_workers: int = 0) -> None:
         super().__init__()
         name = type(self).__name__
-        if min_count < 1 or max_window < 1 or num_negatives < 1 or batch_size < 1 or num_workers < 0:
-            raise ConfigError(f"{name}: min_count, max_window, num_negatives and batch_size must be >= 1 and "
-                              f"num_workers >= 0; got {min_count}, {max_window}, {num_negatives}, {batch_size}, "
-                              f"{num_workers}")
-        if subsample_t < 0:
-            raise ConfigError(f"{name}: subsample_t must be >= 0, got {subsample_t}")
+        for key, value in (("min_count", min_count), ("max_window", max_window), ("num_negatives", num_negatives),
+                           ("batch_size", batch_size)):
+            positive_int(value, key, name)
+        non_negative_int(num_workers, "num_workers", name)
+        non_negative_float(subsample_t, "subsample_t", name)
         self.save_hyperparameters()
         self.root = cache_root(data_dir)
         self.pairs: dict[str, SkipGramPairs] = {}

@@ -13,13 +13,14 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from zoo.errors import ConfigError
+from zoo.validation import positive_int
 
 __all__ = ["RegressionDataModule", "check_batch_size", "full_loader", "minibatches"]
 
 
-def check_batch_size(batch_size: int) -> None:
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+def check_batch_size(batch_size: int, owner: str | None = None) -> None:
+    """`ConfigError` unless ``batch_size`` is an integer >= 1 (`zoo.validation.positive_int`)."""
+    positive_int(batch_size, "batch_size", owner)
 
 
 def minibatches(features: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool) -> DataLoader:
@@ -45,7 +46,7 @@ class RegressionDataModule(L.LightningDataModule):
 
     def __init__(self, batch_size: int, shuffle: bool = True) -> None:
         super().__init__()
-        check_batch_size(batch_size)
+        check_batch_size(batch_size, type(self).__name__)
         self.batch_size, self.shuffle = batch_size, shuffle
 
     @property

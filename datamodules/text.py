@@ -17,14 +17,24 @@ from typing import Literal
 
 import torch
 
-from zoo.errors import ConfigError
+from zoo.errors import ConfigError, DataError
 
-__all__ = ["BOS", "EOS", "PAD", "UNK", "Unknown", "Vocab", "count_tokens", "pad_or_truncate", "tokenize"]
+__all__ = ["BOS", "EOS", "PAD", "UNK", "Unknown", "Vocab", "count_tokens", "decode_utf8", "pad_or_truncate", "tokenize"]
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 
 #: What `Vocab.encode` does with a token outside the vocabulary: map it to ``<unk>``, drop it, or raise.
 Unknown = Literal["unk", "skip", "error"]
+
+
+def decode_utf8(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 text; `DataError` naming ``source`` and the first offending byte when it is not UTF-8 (a file
+    in another encoding, or a binary file where text was expected)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{source} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start:,} cannot be "
+                        "decoded); is it the right file? Delete it and run again") from None
 
 
 def tokenize(line: str, lower: bool = False) -> list[str]:

@@ -70,7 +70,7 @@ def test_classify_equals_the_model_on_the_datamodules_test_images(hotdog_ckpt):
         assert [name for name, _ in top] == [dm.classes[i] for i in row.argsort(descending=True).tolist()]
         assert [p for _, p in top] == pytest.approx(sorted(row.tolist(), reverse=True), abs=1e-6)
     assert model.training is False
-    with pytest.raises(ConfigError, match="top_k must be at least 1"):
+    with pytest.raises(ConfigError, match="top_k must be >= 1"):
         classify_files(model, files, top_k=0)
 
 

@@ -124,7 +124,7 @@ def test_offline_without_the_archive_names_file_urls_checksum_and_folder(tmp_pat
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ConfigError, match="min_freq, max_len and batch_size must be >= 1"):
+    with pytest.raises(ConfigError, match="IMDbDataModule: max_len must be >= 1, got 0"):
         IMDbDataModule(max_len=0)
     with pytest.raises(ConfigError, match="no texts to classify; set predict_texts"):
         IMDbDataModule().predict_dataloader()

@@ -1,4 +1,5 @@
-"""Loss-curve PNGs: read from the CSV logger's metrics.csv, written beside it at the end of every CLI run."""
+"""curves.png: loss and metric curves read from the CSV logger's metrics.csv, written beside it at the end of every CLI
+run."""
 
 from __future__ import annotations
 
@@ -13,8 +14,17 @@ from matplotlib.image import imread
 
 from datamodules.synthetic import LinearSyntheticDataModule
 from zoo import LinearRegression
+from zoo.cli import LossCurvePlot as RecipeName
 from zoo.cli import main, recipes, run_lightning_cli
-from zoo.cli.plots import LossCurvePlot, plot_loss_curves, read_loss_columns
+from zoo.cli.plots import (
+    CurvesPlot,
+    LossCurvePlot,
+    _wants_log,
+    plot_curves,
+    plot_loss_curves,
+    read_curves,
+    read_loss_columns,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -48,10 +58,53 @@ def test_reads_loss_columns_at_fractional_epochs(metrics_csv):
     assert read_loss_columns(metrics_csv)["train/loss"] == [(1.0, 0.4), (2.0, 0.2)]  # without steps: epoch + 1
 
 
+LM_METRICS = """epoch,step,lr-Adam,train/loss,train/ppl,val/loss,val/ppl
+0,7,0.01,,,5.58,265.7
+0,7,0.01,6.16,473.5,,
+1,15,0.01,,,5.38,216.4
+1,15,0.01,5.47,236.8,,
+"""
+
+
+def test_metric_columns_go_to_the_second_panel(tmp_path):
+    csv = tmp_path / "metrics.csv"
+    csv.write_text(LM_METRICS, encoding="utf-8")
+    losses, metrics = read_curves(csv)
+    assert losses == {"train/loss": [(1.0, 6.16), (2.0, 5.47)], "val/loss": [(1.0, 5.58), (2.0, 5.38)]}
+    assert metrics == {"train/ppl": [(1.0, 473.5), (2.0, 236.8)], "val/ppl": [(1.0, 265.7), (2.0, 216.4)]}  # no lr
+
+
+def test_two_panels_make_a_wider_figure(tmp_path, metrics_csv):
+    (tmp_path / "loss_only.csv").write_text("epoch,step,train/loss\n0,9,1.0\n1,19,0.5\n", encoding="utf-8")
+    one = imread(plot_curves(tmp_path / "loss_only.csv", tmp_path / "one.png"))
+    two = imread(plot_curves(metrics_csv, tmp_path / "two.png"))  # train/*loss and the w_norm metric
+    assert two.shape[1] > 1.6 * one.shape[1]
+    assert read_curves(metrics_csv)[1] == {"w_norm": [(1.0, 3.0), (2.0, 3.1)]}
+
+
+def test_a_panel_spanning_decades_gets_a_log_axis():
+    """A perplexity of thousands beside 1.3, or a loss falling from 2.8 to 5e-5, would sit flat on a linear axis."""
+    assert _wants_log({"train/loss": [(1.0, 2.8), (3.0, 5e-5)]})
+    assert _wants_log({"train/ppl": [(1.0, 3.0), (2.0, 1.5)]})  # perplexities always
+    assert not _wants_log({"train/full_loss": [(0.1, 0.47), (2.0, 0.244)]})  # the airfoil curve stays linear
+    assert not _wants_log({"train/loss": [(1.0, 500.0), (2.0, 0.0)]})  # a log axis cannot show 0
+
+
+def test_only_a_metric_is_still_drawn(tmp_path):
+    csv = tmp_path / "metrics.csv"
+    csv.write_text("epoch,step,test/acc\n0,9,0.5\n1,19,0.75\n", encoding="utf-8")
+    assert read_curves(csv) == ({}, {"test/acc": [(1.0, 0.5), (2.0, 0.75)]})
+    assert_png(plot_curves(csv, tmp_path / "acc.png"))
+
+
 def test_writes_a_png(metrics_csv, tmp_path):
     path = plot_loss_curves(metrics_csv, tmp_path / "out" / "curve.png")
     assert path == tmp_path / "out" / "curve.png"
     assert_png(path)
+
+
+def test_the_recipes_class_path_is_the_curves_plot():
+    assert RecipeName is LossCurvePlot is CurvesPlot and plot_loss_curves is plot_curves
 
 
 def test_log_scale_leaves_out_what_a_log_axis_cannot_show(tmp_path):
@@ -64,7 +117,7 @@ def test_log_scale_leaves_out_what_a_log_axis_cannot_show(tmp_path):
 
 def test_nothing_to_plot(tmp_path):
     csv = tmp_path / "metrics.csv"
-    csv.write_text("epoch,step,w_norm\n0,9,1.0\n", encoding="utf-8")
+    csv.write_text("epoch,step,lr-SGD\n0,9,1.0\n", encoding="utf-8")  # a learning rate is no curve
     assert plot_loss_curves(csv, tmp_path / "none.png") is None
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
     assert plot_loss_curves(tmp_path / "empty.csv", tmp_path / "none.png") is None
@@ -82,11 +135,12 @@ def fit(tmp_path, **trainer_kwargs) -> tuple[L.Trainer, LossCurvePlot]:
 
 def test_callback_writes_beside_metrics_and_prints_the_path(tmp_path, capsys):
     trainer, plot = fit(tmp_path, logger=CSVLogger(tmp_path, name=""))
-    assert plot.path == Path(trainer.logger.log_dir) / "loss_curve.png"
+    assert plot.path == Path(trainer.logger.log_dir) / "curves.png"
     assert (plot.path.parent / "metrics.csv").is_file()
     assert_png(plot.path)
-    assert f"loss curve: {plot.path}" in capsys.readouterr().out
-    assert len(read_loss_columns(plot.path.parent / "metrics.csv")["train/full_loss"]) == 3  # one per epoch
+    assert f"curves: {plot.path}" in capsys.readouterr().out
+    losses, metrics = read_curves(plot.path.parent / "metrics.csv")
+    assert len(losses["train/full_loss"]) == 3 and len(metrics["w_norm"]) == 3  # both panels, one point per epoch
 
 
 @pytest.mark.parametrize("trainer_kwargs", [{"fast_dev_run": True}, {"logger": False}])
@@ -119,7 +173,8 @@ def test_recipe_run_prints_the_curve_path(tmp_path, monkeypatch, capsys):
               f"--trainer.default_root_dir={tmp_path}"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    path = Path(next(line for line in out.splitlines() if line.startswith("loss curve: ")).split(": ", 1)[1])
+    path = Path(next(line for line in out.splitlines() if line.startswith("curves: ")).split(": ", 1)[1])
+    assert path.name == "curves.png"
     assert path.parent == Path(next(line for line in out.splitlines() if line.startswith("logs: ")).split(": ", 1)[1])
     assert_png(path)
     assert "w: [" in out and "L2 norm of w: " in out and "train/full_loss" in out

@@ -176,7 +176,7 @@ def test_offline_without_ptb_the_error_names_file_urls_checksum_and_folder(tmp_p
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ConfigError, match="min_count, max_window, num_negatives and batch_size must be >= 1"):
+    with pytest.raises(ConfigError, match="PTBDataModule: batch_size must be >= 1, got 0"):
         PTBDataModule(batch_size=0)
     with pytest.raises(ConfigError, match="subsample_t must be >= 0"):
         PTBDataModule(subsample_t=-1)

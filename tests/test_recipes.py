@@ -29,8 +29,8 @@ def test_header(name):
     assert {"model", "data", "trainer", "seed_everything"} <= set(config)
 
 
-@pytest.mark.parametrize("name", sorted(RECIPES))
-def test_fast_dev_run(name, tmp_path, monkeypatch):
+def fast_dev_run(name, tmp_path, monkeypatch, *extra: str):
+    """One ``fast_dev_run`` of recipe ``name`` on fake data; returns the trainer."""
     config = yaml.safe_load(RECIPES[name].read_text(encoding="utf-8"))
     module_name, data_class = config["data"]["class_path"].rsplit(".", 1)
     install(data_class, tmp_path / "data", monkeypatch)
@@ -43,10 +43,29 @@ def test_fast_dev_run(name, tmp_path, monkeypatch):
         args.append("--data.init_args.batch_size=4")
     if config["data"].get("init_args", {}).get("val_size"):
         args.append("--data.init_args.val_size=2")  # the fake files hold a few examples
-    cli = run_lightning_cli(args, run=False)
+    cli = run_lightning_cli([*args, *extra], run=False)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    assert cli.trainer.state.finished
-    assert all(v.isfinite() for v in cli.trainer.callback_metrics.values())
+    return cli.trainer
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_fast_dev_run(name, tmp_path, monkeypatch):
+    trainer = fast_dev_run(name, tmp_path, monkeypatch)
+    assert trainer.state.finished
+    assert all(v.isfinite() for v in trainer.callback_metrics.values())
+
+
+# one recipe of each kind of task: language model, image and row-RNN classifiers, regression, word embedding, text
+# classification, translation
+TASK_KINDS = ["gru_lyrics", "lenet_fashion_mnist", "lstm_rows_fashion_mnist", "linreg_adam_torch_airfoil",
+              "skipgram_ptb", "textcnn_imdb", "seq2seq_attention_fr_en"]
+
+
+@pytest.mark.parametrize("name", TASK_KINDS)
+def test_bf16_mixed_precision_on_the_cpu(name, tmp_path, monkeypatch):
+    trainer = fast_dev_run(name, tmp_path, monkeypatch, "--trainer.precision=bf16-mixed")
+    assert trainer.state.finished and trainer.precision == "bf16-mixed"
+    assert all(v.isfinite() for v in trainer.callback_metrics.values())
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))

@@ -216,7 +216,7 @@ def test_translate_errors_are_one_line_and_exit_1(tmp_path):
         (("--ckpt", str(tmp_path / "s2s.ckpt"), "a b", "--attention-png", str(tmp_path / "a.png")),
          "error: Seq2Seq has no attention to draw"),
         (("--ckpt", str(tmp_path / "lenet.ckpt"), "a"), f"error: {tmp_path / 'lenet.ckpt'} holds a LeNet"),
-        (("--ckpt", str(tmp_path / "s2s.ckpt"), "a", "--beam-size", "0"), "error: --beam-size must be at least 1"),
+        (("--ckpt", str(tmp_path / "s2s.ckpt"), "a", "--beam-size", "0"), "error: --beam-size must be >= 1"),
     ]:
         out = subprocess.run([sys.executable, "-m", "zoo", "translate", *args], cwd=REPO, capture_output=True,
                              text=True, timeout=120, env={**os.environ})

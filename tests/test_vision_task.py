@@ -238,3 +238,15 @@ def test_metrics_csv_has_one_row_per_epoch_and_split(tmp_path, monkeypatch):
     for column in ("train/acc", "test/acc"):
         epochs = [row["epoch"] for row in rows if row[column]]
         assert epochs == ["0", "1", "2"], (column, epochs)
+
+
+def test_channels_last_is_the_same_model_in_another_layout():
+    torch.manual_seed(0)
+    plain = zoo.LeNet()
+    nhwc = zoo.LeNet(channels_last=True)
+    nhwc.load_state_dict(plain.state_dict())
+    conv = next(w for w in nhwc.net.parameters() if w.dim() == 4 and w.shape[1] > 1)  # the second convolution's
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    x = torch.rand(8, 1, 28, 28)
+    assert torch.allclose(nhwc(x), plain(x), atol=1e-5)
+    assert nhwc.state_dict().keys() == plain.state_dict().keys()

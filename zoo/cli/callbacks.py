@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import lightning as L
 from lightning.pytorch.callbacks import TQDMProgressBar
@@ -13,17 +12,20 @@ __all__ = ["SaveOnInterrupt", "ThrottledProgressBar"]
 
 
 class SaveOnInterrupt(L.Callback):
-    """On Ctrl-C or a crash mid-training, save ``interrupted.ckpt`` so the epochs already trained are kept.
+    """When training crashes mid-epoch, save ``interrupted.ckpt`` so the epochs already trained are kept.
 
-    Resume with ``--ckpt_path <that file>``.
+    Resume with ``--ckpt_path <that file>``. Ctrl-C and SIGTERM are `zoo.cli.run_control.RunControl`'s (it stops at a
+    batch end and saves there); a non-finite loss keeps the last good checkpoint instead. Under DDP nothing is saved
+    here: a crash usually stops one rank, and saving is a collective the others would never join.
     """
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
-        if trainer.state.fn != "fit" or trainer.global_step == 0:
+        from zoo.cli.run_control import NonFiniteLossError, RunStopped, checkpoint_folder
+
+        if (trainer.state.fn != "fit" or trainer.global_step == 0 or trainer.world_size > 1
+                or isinstance(exception, (RunStopped, NonFiniteLossError))):
             return
-        ckpt = trainer.checkpoint_callback
-        folder = Path(ckpt.dirpath) if ckpt and ckpt.dirpath else Path(trainer.log_dir or trainer.default_root_dir)
-        path = folder / "interrupted.ckpt"
+        path = checkpoint_folder(trainer) / "interrupted.ckpt"
         trainer.save_checkpoint(path)
         rank_zero_info(f"training stopped ({type(exception).__name__}); saved {path}")
 

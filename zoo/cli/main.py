@@ -2,7 +2,8 @@
 
     python -m zoo fit|validate|test|predict --config recipes/NAME.yaml [--section.key value ...]
     python -m zoo recipe NAME [extra LightningCLI arguments]     # = fit --config recipes/NAME.yaml
-    python -m zoo list                                            # every recipe with its description
+    python -m zoo recipe path/to/own.yaml [...]                   # a recipe file of your own, by path
+    python -m zoo list [--paths]                                  # every recipe with its description (or file)
     python -m zoo generate --ckpt PATH [--prefix TEXT ...]        # text from a language-model checkpoint
     python -m zoo similar --vectors glove.6B.50d chip             # nearest words (or --ckpt of skipgram_ptb)
     python -m zoo analogy --vectors glove.6B.50d man woman son    # a : b :: c : ?
@@ -18,6 +19,8 @@
     python -m zoo activations --out activations.png               # ReLU, sigmoid, tanh and derivatives (3.8)
     python -m zoo layers-study [--steps-scale 1.0] [--out-dir runs/layers_study]   # seed 000 part 1, fig1-fig7
     python -m zoo edge-kernel [--steps 20] [--lr 0.01]           # learn the [[1, -1]] kernel (E5.1, 5.1.4)
+    python -m zoo export --ckpt PATH --format onnx|torchscript --out FILE [--force]   # a checked graph file
+    python -m zoo results [NAME ...] [--readme README.md] [--out results]   # run recipes, results/*.json, README tables
 
 Sizes that come from the data (``vocab``, ``num_classes``, ``in_channels``, ...) are linked from the datamodule to
 the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as one message with exit status 1.
@@ -29,9 +32,8 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from zoo.cli.recipes import describe, recipe_path, recipes
+from zoo.cli.recipes import ENV_RECIPES_PATH, describe, recipe_path, recipes, recipes_dir
 from zoo.errors import ConfigError, ZooError
 
 __all__ = ["COMMANDS", "main", "run_lightning_cli"]
@@ -44,8 +46,6 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
     warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # the zoo logs per epoch
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
     warnings.filterwarnings("ignore", ".*LightningCLI's args parameter is intended.*")  # args are given on purpose
-    if not os.environ.get("WANDB_API_KEY") and not (Path.home() / ".netrc").exists():
-        os.environ.setdefault("WANDB_MODE", "offline")  # --trainer.logger WandbLogger works without an account
     from zoo.cli.zoo_cli import ZooCLI
 
     return ZooCLI(
@@ -59,17 +59,27 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
 
 def _cmd_recipe(argv: Sequence[str]) -> int:
     if not argv or argv[0].startswith("-"):
-        raise ConfigError("usage: python -m zoo recipe NAME [LightningCLI arguments]; `python -m zoo list` lists "
-                          "the recipes")
+        raise ConfigError("usage: python -m zoo recipe NAME|PATH.yaml [LightningCLI arguments]; `python -m zoo list` "
+                          "lists the recipes")
     run_lightning_cli(["fit", "--config", str(recipe_path(argv[0])), *argv[1:]])
     return 0
 
 
 def _cmd_list(argv: Sequence[str]) -> int:
+    """``zoo list [--paths]``: every recipe with its description (``--paths``: with its file instead)."""
+    unknown = [a for a in argv if a != "--paths"]
+    if unknown:
+        raise ConfigError(f"usage: python -m zoo list [--paths] (got {' '.join(unknown)})")
     found = recipes()
-    width = max((len(n) for n in found), default=0)
-    for name, path in found.items():
-        print(f"{name:<{width}}  {describe(path)}")
+    if not found:
+        raise ConfigError(f"no recipes found: {recipes_dir()} holds no .yaml file (a broken install? reinstall "
+                          f"lightning-zoo) and ${ENV_RECIPES_PATH} names no folder with recipes")
+    width = max(len(n) for n in found)
+    try:
+        for name, path in found.items():
+            print(f"{name:<{width}}  {path if '--paths' in argv else describe(path)}", flush=True)
+    except BrokenPipeError:  # `zoo list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
     return 0
 
 
@@ -163,6 +173,18 @@ def _cmd_edge_kernel(argv: Sequence[str]) -> int:
     return edge_kernel_command(argv)
 
 
+def _cmd_export(argv: Sequence[str]) -> int:
+    from zoo.cli.export_commands import export_command
+
+    return export_command(argv)
+
+
+def _cmd_results(argv: Sequence[str]) -> int:
+    from zoo.cli.results_commands import results_command
+
+    return results_command(argv)
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "recipe": _cmd_recipe,
     "list": _cmd_list,
@@ -181,6 +203,8 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "activations": _cmd_activations,
     "layers-study": _cmd_layers_study,
     "edge-kernel": _cmd_edge_kernel,
+    "export": _cmd_export,
+    "results": _cmd_results,
 }
 
 
@@ -195,10 +219,33 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:
-        if type(exc).__name__ != "MisconfigurationException":  # Lightning's "this run cannot work" error
+        message = _known_failure(exc)
+        if message is None:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except BaseException as exc:
+        from zoo.cli.run_control import RunStopped
+
+        if isinstance(exc, RunStopped):  # Ctrl-C or SIGTERM, handled at a batch end: the summary is printed
+            sys.exit(exc.status)
+        raise
+
+
+def _known_failure(exc: Exception) -> str | None:
+    """The one-line message for an exception that is not a bug of the zoo (None: let its traceback show)."""
+    if type(exc).__name__ == "MisconfigurationException":  # Lightning's "this run cannot work" error
+        return str(exc)
+    text = str(exc)
+    if type(exc).__name__ == "DistNetworkError":  # the processes could not meet at the start
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return ("the DDP processes could not connect to each other in time (a process was slow to start, or "
+                f"MASTER_ADDR/MASTER_PORT are not reachable; --ddp_timeout sets the wait): {first}")
+    if "gloo" in text or "Connection closed by peer" in text or type(exc).__name__ == "DistBackendError":
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        return ("a DDP process stopped answering (it crashed, was killed, or a collective timed out; see "
+                f"--ddp_timeout); the other processes' messages above say which: {first}")
+    return None

@@ -17,6 +17,7 @@ import torch
 
 from zoo.errors import ConfigError
 from zoo.tasks.checkpoint import load_task
+from zoo.validation import non_negative_float, positive_int
 
 __all__ = ["analogy_command", "classify_text_command", "generate_command", "similar_command"]
 
@@ -27,10 +28,13 @@ def generate_command(argv: Sequence[str]) -> int:
                                      description="Write text with a trained language-model checkpoint.")
     parser.add_argument("--ckpt", required=True, help="checkpoint written by a zoo language model")
     parser.add_argument("--prefix", action="append", help="start text (repeatable); default: the model's prefixes")
-    parser.add_argument("--length", type=int, default=None, help="characters to write (default: the model's)")
+    parser.add_argument("--length", type=int, default=None, help="characters to write, >= 1 (default: the model's)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (the book); > 0 samples")
     parser.add_argument("--seed", type=int, default=0, help="random seed for sampling")
     args = parser.parse_args(argv)
+    if args.length is not None:
+        positive_int(args.length, "--length")
+    non_negative_float(args.temperature, "--temperature")  # nan and inf are refused too
 
     model = load_task(args.ckpt)
     if not hasattr(model, "generate"):
@@ -67,8 +71,7 @@ def similar_command(argv: Sequence[str]) -> int:
     parser.add_argument("-k", type=int, default=3, help="neighbours per word (default: 3, as the book)")
     parser.add_argument("words", nargs="+", help="query words")
     args = parser.parse_args(argv)
-    if args.k < 1:
-        raise ConfigError(f"-k must be at least 1, got {args.k}")
+    positive_int(args.k, "-k")
     vectors = _load_vectors(args)
     answers = {word: vectors.similar(word, args.k) for word in args.words}  # every word checked before printing
     for word, neighbours in answers.items():
@@ -88,8 +91,7 @@ def analogy_command(argv: Sequence[str]) -> int:
                         help="allow A, B or C as the answer, as the book's get_analogy does")
     parser.add_argument("words", nargs=3, metavar="WORD", help="A B C")
     args = parser.parse_args(argv)
-    if args.k < 1:
-        raise ConfigError(f"-k must be at least 1, got {args.k}")
+    positive_int(args.k, "-k")
     a, b, c = args.words
     answers = _load_vectors(args).analogy(a, b, c, args.k, exclude_query=not args.include_query)
     for token, cosine in answers:
@@ -108,8 +110,7 @@ def classify_text_command(argv: Sequence[str]) -> int:
     parser.add_argument("--top-k", type=int, default=1, help="classes to print per text, most likely first")
     parser.add_argument("texts", nargs="+", help="texts to classify")
     args = parser.parse_args(argv)
-    if args.top_k < 1:
-        raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
+    positive_int(args.top_k, "--top-k")
     from zoo.tasks.text_classification import TextClassificationTask
 
     model = load_task(args.ckpt)

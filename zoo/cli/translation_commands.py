@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.errors import ConfigError
+from zoo.validation import positive_int
 
 __all__ = ["plot_attention", "translate_command"]
 
@@ -58,8 +59,7 @@ def translate_command(argv: Sequence[str]) -> int:
                         "(greedy path) to this PNG")
     parser.add_argument("sentences", nargs="+", help="source sentences, words separated by spaces")
     args = parser.parse_args(argv)
-    if args.beam_size < 1:
-        raise ConfigError(f"--beam-size must be at least 1, got {args.beam_size}")
+    positive_int(args.beam_size, "--beam-size")
     if args.reference and len(args.reference) != len(args.sentences):
         raise ConfigError(f"give one --reference per sentence ({len(args.sentences)}), got {len(args.reference)}")
     from zoo.ops.bleu import bleu

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from zoo.errors import ConfigError, DataError
+from zoo.validation import positive_int
 
 __all__ = ["augment_grid", "augment_grid_command", "classify_command", "classify_files", "format_prediction"]
 
@@ -36,8 +37,8 @@ def classify_files(model, paths: Sequence[str | Path], top_k: int = 1,
     evaluation images were in training (``model.preprocess_spec()``)."""
     from datamodules.images import load_image_files
 
-    if top_k < 1:
-        raise ConfigError(f"top_k must be at least 1, got {top_k}")
+    positive_int(top_k, "top_k")
+    positive_int(batch_size, "batch_size")
     spec, _ = model.preprocess_spec()
     results: list[list[tuple[str, float]]] = []
     for start in range(0, len(paths), batch_size):
@@ -58,8 +59,8 @@ def classify_command(argv: Sequence[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=32, help="images per forward pass (default: 32)")
     parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
     args = parser.parse_args(argv)
-    if args.top_k < 1:
-        raise ConfigError(f"--top-k must be at least 1, got {args.top_k}")
+    positive_int(args.top_k, "--top-k")
+    positive_int(args.batch_size, "--batch-size")
     missing = [p for p in args.images if not Path(p).is_file()]
     if missing:
         raise DataError(f"no such image file: {', '.join(missing)}")
@@ -137,8 +138,11 @@ def augment_grid_command(argv: Sequence[str]) -> int:
     parser.add_argument("--data-dir", default=None, help="CIFAR-10 cache folder (default: $ZOO_DATA_DIR or ~/.cache)")
     parser.add_argument("images", nargs="*", help="image files to augment instead of CIFAR-10")
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.size < 8:
-        raise ConfigError(f"--rows must be >= 1 and --size >= 8, got {args.rows} and {args.size}")
+    positive_int(args.rows, "--rows")
+    if positive_int(args.size, "--size") < 8:
+        raise ConfigError(f"--size must be >= 8, got {args.size}")
+    if positive_int(args.cols, "--cols") < 2:
+        raise ConfigError(f"--cols must be >= 2 (the original + augmented versions), got {args.cols}")
     if args.images:
         spec = {"resize": args.size, "crop": args.size, "mean": None, "std": None, "channels": 3}
         images = (load_image_files(args.images, spec) * 255).round().to(torch.uint8)  # (N, 3, size, size)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningCLI
-from lightning.pytorch.loggers import CSVLogger
 
 from zoo.cli.callbacks import SaveOnInterrupt, ThrottledProgressBar
+from zoo.cli.config_files import check_config_files
+from zoo.cli.loggers import parse_logger_names, place_cli_loggers, run_loggers
 from zoo.cli.plots import LossCurvePlot
-from zoo.errors import ZooError
+from zoo.cli.run_control import RunControl, ddp_with_timeout
+from zoo.cli.summary import print_fit_summary
+from zoo.errors import ConfigError, ZooError
+from zoo.tasks.checkpoint import check_checkpoint
+from zoo.tasks.run_files import AtomicCheckpointIO
 from zoo.weights import weights_from_checkpoint
 
 __all__ = ["DATA_LINKS", "ZooCLI", "print_fit_summary"]
@@ -25,9 +31,32 @@ class ZooCLI(LightningCLI):
     """LightningCLI with datamodule-to-model links, a CSV logger and a tqdm progress bar by default, a checkpoint on
     interruption, a loss-curve plot and an end-of-fit summary."""
 
+    def parse_arguments(self, parser, args) -> None:
+        """A YAML file with a syntax error (``--config``, a recipe) is named, with the line, not "<unicode string>"."""
+        check_config_files(sys.argv[1:] if args is None else args)
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        if subcommand and self.config[subcommand].get("ckpt_path"):  # before LightningCLI reads the file's hparams
+            check_checkpoint(self.config[subcommand]["ckpt_path"])  # missing, folder, truncated, unsafe, altered
+
     def add_arguments_to_parser(self, parser) -> None:
         for key in DATA_LINKS:
             parser.link_arguments(f"data.{key}", f"model.init_args.{key}", apply_on="instantiate")
+        parser.add_argument("--checkpoint_minutes", type=float, default=5.0,
+                            help="also write last.ckpt at a batch end every this many minutes (0: only the recipe's "
+                                 "epoch-end checkpoints)")
+        parser.add_argument("--on_nonfinite", type=str, default="stop", choices=["stop", "continue"],
+                            help="a NaN or infinite training loss stops the run (default) or only warns")
+        parser.add_argument("--logger", type=str, default="csv",
+                            help="loggers beside the CSV one, into the same run folder: tensorboard, wandb or "
+                                 "tensorboard,wandb (zoo.cli.loggers); --trainer.logger names any Lightning logger")
+        parser.add_argument("--ddp_timeout", type=float, default=600.0,
+                            help="seconds a DDP process waits for the others in a collective before giving up")
+
+    def before_instantiate_classes(self) -> None:
+        """A logger named by ``--trainer.logger`` that would write into the current directory gets the run folder."""
+        trainer = (self.config[self.subcommand] if self.subcommand else self.config).get("trainer")
+        place_cli_loggers(trainer, (trainer or {}).get("default_root_dir") or "runs")
 
     def instantiate_classes(self) -> None:
         """With ``--ckpt_path`` the checkpoint supplies every tensor, so models skip loading pretrained weights (a
@@ -41,14 +70,25 @@ class ZooCLI(LightningCLI):
             if cause is None:
                 raise
             raise cause from None
+        if self.subcommand and self.config_init[self.subcommand].get("weights_only") is None:
+            self.config_init[self.subcommand]["weights_only"] = True  # the Trainer reads ckpt_path without running code
 
     def instantiate_trainer(self, **kwargs):
         trainer_cfg = self._get(self.config_init, "trainer", default={})
-        if trainer_cfg.get("logger") in (None, True):
-            kwargs["logger"] = CSVLogger(save_dir=trainer_cfg.get("default_root_dir") or "runs", name="")
+        names = parse_logger_names(self._get(self.config, "logger", default="csv"))
+        if trainer_cfg.get("logger") in (None, True):  # the zoo's loggers: CSV, then those of --logger
+            kwargs["logger"] = run_loggers(names, trainer_cfg.get("default_root_dir") or "runs")
+        elif names != ["csv"]:
+            raise ConfigError(f"--logger {','.join(names[1:])} and --trainer.logger both choose the loggers; give one")
         recipe_callbacks = trainer_cfg.get("callbacks") or []  # kwargs replace the config's list, so keep it here
         recipe_callbacks = recipe_callbacks if isinstance(recipe_callbacks, list) else [recipe_callbacks]
-        extra = [SaveOnInterrupt()]
+        extra = [SaveOnInterrupt(), RunControl(every_minutes=self._get(self.config, "checkpoint_minutes", default=5.0),
+                                               on_nonfinite=self._get(self.config, "on_nonfinite", default="stop"))]
+        if trainer_cfg.get("plugins") is None:
+            kwargs["plugins"] = [AtomicCheckpointIO()]
+        strategy = ddp_with_timeout(trainer_cfg.get("strategy"), self._get(self.config, "ddp_timeout", default=600.0))
+        if strategy is not None:
+            kwargs["strategy"] = strategy
         if not any(isinstance(cb, LossCurvePlot) for cb in recipe_callbacks):
             extra.append(LossCurvePlot())  # a recipe sets its own to choose a log scale
         if trainer_cfg.get("enable_progress_bar", True) is not False and not any(
@@ -84,24 +124,3 @@ def _zoo_error_in(exc: BaseException) -> ZooError | None:
             return current
         todo += [e for e in (current.__cause__, current.__context__) if e is not None]
     return None
-
-
-def print_fit_summary(trainer, model) -> None:
-    """Final metrics, the checkpoint path, the log folder and the model's own ``fit_summary()`` text."""
-    if not trainer.is_global_zero:
-        return
-    title = " run interrupted " if trainer.interrupted else " run summary "
-    lines = ["", "=" * 24 + title + "=" * 24, f"epochs run: {trainer.current_epoch}"]
-    for key, value in sorted(trainer.callback_metrics.items()):
-        if value.numel() == 1:
-            lines.append(f"{key:>20s}: {float(value):.6f}")
-    ckpt = trainer.checkpoint_callback
-    path = ckpt and (ckpt.last_model_path or ckpt.best_model_path)
-    if path:
-        lines.append(f"checkpoint: {path}")
-    if trainer.log_dir:
-        lines.append(f"logs: {trainer.log_dir}")
-    summary = getattr(model, "fit_summary", None)
-    if callable(summary) and not trainer.interrupted:
-        lines.append(summary())
-    print("\n".join(lines), flush=True)

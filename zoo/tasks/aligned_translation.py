@@ -22,6 +22,7 @@ from torchmetrics.text import BLEUScore
 from zoo.errors import ConfigError
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
+from zoo.validation import check_hyperparameters
 
 __all__ = ["AlignedTranslationTask"]
 
@@ -49,6 +50,7 @@ class AlignedTranslationTask(ZooTask):
         if not 0 < lr_decay <= 1 or max_len < 1:
             raise ConfigError(f"lr_decay must be in (0, 1] and max_len >= 1, got {lr_decay} and {max_len}")
         self.save_hyperparameters()
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.vocab = list(vocab)
         self.net = self.build_net()
         self.bleu = BLEUScore(n_gram=4)

@@ -18,13 +18,16 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities import rank_zero_only, rank_zero_warn
 from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from zoo.errors import ConfigError, PromptError
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
+from zoo.tasks.resume import gather_per_rank, load_metric_states, metric_states, saved_mid_epoch
+from zoo.tasks.run_files import run_dir
+from zoo.validation import check_hyperparameters
 
 __all__ = ["BOOK_PREFIXES", "LanguageModelTask", "LossPerplexity"]
 
@@ -50,6 +53,10 @@ def _detach(state):
     return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
+def _device_of(state) -> torch.device:
+    return (state[0] if isinstance(state, tuple) else state).device
+
+
 def _batch_of(state) -> int | None:
     if state is None:
         return None
@@ -73,6 +80,8 @@ class LanguageModelTask(ZooTask):
         pred_len: characters to write after each prefix.
         prefixes: prompts for the samples (default: the book's, `BOOK_PREFIXES`).
         temperature: 0 for greedy (the book); > 0 samples from softmax(logits / temperature).
+        compile: run the network through ``torch.compile`` (`ZooTask.configure_model`); the same numbers, the same
+            checkpoint keys. Off by default: on the CPU it does not pay for its compile time (``bench/compile_cpu.py``).
     """
 
     def __init__(
@@ -88,6 +97,7 @@ class LanguageModelTask(ZooTask):
         pred_len: int = 50,
         prefixes: list[str] | None = None,
         temperature: float = 0.0,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         if not vocab:
@@ -96,6 +106,7 @@ class LanguageModelTask(ZooTask):
         if len(set(vocab)) != len(vocab):
             raise ConfigError("vocab has duplicate entries; every token must appear once")
         self.save_hyperparameters()  # collects the subclass's arguments too
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.vocab = list(vocab)
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
         self.net = self.build_net()
@@ -105,6 +116,7 @@ class LanguageModelTask(ZooTask):
             metrics = {"ppl": LossPerplexity(), "loss": MeanMetric(), "ppl_backward": LossPerplexity()}
             setattr(self, f"{stage}_metrics", MetricCollection(metrics, compute_groups=False))
         self._state: Any = None  # hidden state carried between consecutive batches
+        self._relog: set[str] = set()  # stages whose restored metrics must be handed to Lightning again
 
     def build_net(self) -> nn.Module:
         """The network, built from ``self.hparams`` and ``len(self.vocab)``."""
@@ -124,6 +136,8 @@ class LanguageModelTask(ZooTask):
         if self.bidirectional:
             carry = False  # the right-to-left half cannot continue across batches
         state = self._state if carry and _batch_of(self._state) == x.shape[0] else None
+        if state is not None and _device_of(state) != x.device:  # restored from a checkpoint onto the CPU
+            state = tuple(s.to(x.device) for s in state) if isinstance(state, tuple) else state.to(x.device)
         logits, state = self.net(x, state)
         self._state = _detach(state)
         metrics = getattr(self, f"{stage}_metrics")
@@ -137,7 +151,8 @@ class LanguageModelTask(ZooTask):
             loss = loss_next = F.cross_entropy(logits.flatten(0, 1), y.flatten())  # mean over B*T positions
         metrics["ppl"].update(loss_next.detach(), weight=y.numel())
         metrics["loss"].update(loss.detach(), weight=y.numel())
-        if metrics["loss"].update_count == 1:  # the first batch since Lightning last computed and reset them
+        if metrics["loss"].update_count == 1 or stage in self._relog:  # first batch since Lightning reset them
+            self._relog.discard(stage)
             self._log_epoch_metrics(stage)
         return loss
 
@@ -169,8 +184,34 @@ class LanguageModelTask(ZooTask):
         return [self.generate(p, self.hparams.pred_len) for p in batch]
 
     def on_train_epoch_start(self) -> None:
-        if not self.hparams.state_across_epochs:
+        super().on_train_epoch_start()  # restores the generators on resume (ZooTask)
+        if not self.hparams.state_across_epochs:  # (Lightning skips this hook when it resumes mid-epoch)
             self._state = None
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Also save what only exists during an epoch, from every rank: the carried hidden state and the training
+        metrics' partial sums, so a run resumed from a mid-epoch checkpoint ends where an uninterrupted one does."""
+        super().on_save_checkpoint(checkpoint)
+        if self._trainer is None or self.trainer.state.fn != "fit":
+            return
+        per_rank = gather_per_rank(self, {"state": self._state, "metrics": metric_states(self.train_metrics)})
+        checkpoint["zoo_epoch_state"] = {"mid_epoch": saved_mid_epoch(self.trainer), "ranks": per_rank}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        saved = checkpoint.get("zoo_epoch_state")
+        if saved is None or self._trainer is None or self.trainer.state.fn != "fit":
+            return
+        ranks = saved["ranks"]
+        if len(ranks) != self.trainer.world_size:
+            rank_zero_warn(f"the checkpoint was written by {len(ranks)} processes and this run has "
+                           f"{self.trainer.world_size}: the carried hidden state starts from zeros")
+            return
+        mine = ranks[self.trainer.global_rank]
+        self._state = mine["state"]
+        if saved["mid_epoch"]:  # the epoch goes on: its metrics too
+            load_metric_states(self.train_metrics, mine["metrics"])
+            self._relog.add("train")
 
     def on_validation_epoch_start(self) -> None:
         self._train_state_backup, self._state = self._state, None
@@ -218,8 +259,10 @@ class LanguageModelTask(ZooTask):
         ids = self.encode(prefix)
         was_training = self.training
         self.eval()
+        # a compiled network (``compile``) generates eagerly: every new length would compile the network once more
+        net = self.net.forward if getattr(self.net, "_compiled_call_impl", None) is not None else self.net
         try:
-            logits, state = self.net(torch.tensor([ids], device=self.device))  # (1, P, V)
+            logits, state = net(torch.tensor([ids], device=self.device))  # (1, P, V)
             for _ in range(length):
                 scores = logits[0, -1]  # (V,)
                 if temperature == 0:
@@ -228,7 +271,7 @@ class LanguageModelTask(ZooTask):
                     probs = torch.softmax(scores.float() / temperature, dim=-1).cpu()
                     nxt = int(torch.multinomial(probs, 1, generator=generator))
                 ids.append(nxt)
-                logits, state = self.net(torch.tensor([[nxt]], device=self.device), state)
+                logits, state = net(torch.tensor([[nxt]], device=self.device), state)
         finally:
             self.train(was_training)
         return "".join(self.vocab[i] for i in ids)
@@ -242,6 +285,7 @@ class LanguageModelTask(ZooTask):
         return list(self.hparams.prefixes or BOOK_PREFIXES)
 
     def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # marks the epoch's end for the checkpoint (ZooTask)
         period = self.hparams.pred_period
         epoch = self.current_epoch + 1
         if period and epoch % period == 0 and not self.bidirectional:
@@ -253,7 +297,7 @@ class LanguageModelTask(ZooTask):
         lines = [f"epoch {epoch}" + (f", perplexity {float(ppl):.6f}" if ppl is not None else "")]
         lines += [f" - {text}" for text in self.samples()]
         self.print("\n".join(lines))
-        log_dir = self.trainer.log_dir
+        log_dir = run_dir(self.trainer)  # not trainer.log_dir: a collective, and only rank 0 runs this
         if log_dir:
             with open(Path(log_dir) / "samples.txt", "a", encoding="utf-8") as f:
                 f.write("\n".join(lines) + "\n")

@@ -38,6 +38,7 @@ from zoo.errors import ConfigError
 from zoo.ops.losses import squared_loss
 from zoo.optim import OPTIMIZERS, build_optimizer, decay_groups
 from zoo.tasks.base import ZooTask
+from zoo.validation import check_hyperparameters
 
 __all__ = ["EVAL_KEYS", "RegressionTask"]
 
@@ -87,6 +88,7 @@ class RegressionTask(ZooTask):
         if weight_decay < 0 or l2_lambda < 0:
             raise ConfigError(f"weight_decay and l2_lambda must be >= 0, got {weight_decay} and {l2_lambda}")
         self.save_hyperparameters()
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.net = self.build_net()
         # keyed "<set>_set": a ModuleDict key may not shadow a Module method such as train()
         self.eval_mse = nn.ModuleDict({f"{name}_set": MeanSquaredError() for name in EVAL_KEYS})
@@ -124,6 +126,7 @@ class RegressionTask(ZooTask):
         return loss
 
     def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # marks the epoch's end for the checkpoint (ZooTask)
         self.log("w_norm", self.weight_norm())
 
     def weight_norm(self) -> torch.Tensor:

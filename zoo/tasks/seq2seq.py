@@ -35,6 +35,7 @@ from zoo.ops.decoding import beam_search, greedy_search
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
 from zoo.tasks.classifier_metrics import evaluated_split
+from zoo.validation import check_hyperparameters
 
 __all__ = ["BOOK_SENTENCES", "Seq2SeqTask", "Translation"]
 
@@ -95,6 +96,7 @@ class Seq2SeqTask(ZooTask):
             raise ConfigError(f"{name}: max_seq_len must be >= 2, beam_size and bleu_k >= 1; got {max_seq_len}, "
                               f"{beam_size}, {bleu_k}")
         self.save_hyperparameters()
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.src_index = {t: i for i, t in enumerate(src_vocab)}
         self.tgt_index = {t: i for i, t in enumerate(tgt_vocab)}
         self.net = self.build_net()

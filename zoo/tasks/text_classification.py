@@ -28,6 +28,7 @@ from zoo.errors import ConfigError, DataUnavailableError, PromptError
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
 from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
+from zoo.validation import check_hyperparameters
 from zoo.weights import restoring_from_checkpoint
 from zoo.word_vectors import WordVectors
 
@@ -65,6 +66,7 @@ class TextClassificationTask(ZooTask):
         if len(classes) < 2 or max_len < 1:
             raise ConfigError(f"{name} needs two classes or more and max_len >= 1, got {classes} and {max_len}")
         self.save_hyperparameters()
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.vocab = list(vocab)
         self.index = {token: i for i, token in enumerate(self.vocab)}
         self.net = self.build_net()
@@ -132,6 +134,7 @@ class TextClassificationTask(ZooTask):
         self._step(batch, "test")
 
     def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # marks the epoch's end for the checkpoint (ZooTask)
         self.metrics.log(self, "train", "train")
 
     def on_validation_epoch_end(self) -> None:

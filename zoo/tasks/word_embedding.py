@@ -25,6 +25,8 @@ from zoo.errors import ConfigError
 from zoo.ops.losses import masked_sigmoid_bce
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
+from zoo.tasks.run_files import run_dir
+from zoo.validation import check_hyperparameters
 from zoo.word_vectors import WordVectors
 
 __all__ = ["WordEmbeddingTask"]
@@ -55,6 +57,7 @@ class WordEmbeddingTask(ZooTask):
         if num_neighbours < 1:
             raise ConfigError(f"num_neighbours must be >= 1, got {num_neighbours}")
         self.save_hyperparameters()
+        check_hyperparameters(self.hparams, type(self).__name__)
         self.vocab = list(vocab)
         self.net = self.build_net()
         self.train_loss, self.val_loss, self.test_loss = MeanMetric(), MeanMetric(), MeanMetric()
@@ -125,7 +128,7 @@ class WordEmbeddingTask(ZooTask):
     @rank_zero_only
     def _write_results(self) -> None:
         lines = self.neighbours_report()
-        log_dir = self.trainer.log_dir if self._trainer is not None else None
+        log_dir = run_dir(self.trainer) if self._trainer is not None else None
         if log_dir:
             Path(log_dir).mkdir(parents=True, exist_ok=True)
             (Path(log_dir) / "neighbours.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -139,7 +142,7 @@ class WordEmbeddingTask(ZooTask):
     def fit_summary(self) -> str:
         """What the CLI prints after training: the probe words' neighbours and where the vectors went."""
         lines = self.neighbours_report()
-        log_dir = self.trainer.log_dir if self._trainer is not None else None
+        log_dir = run_dir(self.trainer) if self._trainer is not None else None
         if log_dir:
             lines.append(f"word vectors (GloVe text format): {Path(log_dir) / 'word_vectors.txt'}")
         return "\n".join(lines)

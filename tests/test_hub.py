@@ -1,0 +1,72 @@
+"""hubconf.py: ``torch.hub.load(<checkout>, name, source="local")`` offline, for architectures and checkpoints."""
+
+from __future__ import annotations
+
+import lightning as L
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import zoo
+from tests.conftest import REPO
+from tests.examples import EXAMPLES
+from tests.hotdog_fakes import fake_resnet18_state, install_fake_weights
+from zoo.errors import ConfigError, WeightsUnavailableError
+
+
+def hub(name: str, *args, **kwargs):
+    return torch.hub.load(str(REPO), name, *args, source="local", trust_repo=True, **kwargs)
+
+
+def test_resnet18_untrained_offline():
+    model = hub("resnet18", num_classes=2)
+    assert type(model) is zoo.ResNet18
+    assert model.hparams.num_classes == 2 and model.hparams.variant == "d2l" and model.initial_weights == "random"
+    assert model(torch.rand(3, 1, 96, 96)).shape == (3, 2)
+
+
+def test_every_architecture_is_an_entry_by_its_lower_case_name():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("zoo_hubconf", REPO / "hubconf.py")
+    hubconf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hubconf)
+    entries = {n for n in dir(hubconf) if not n.startswith("_") and callable(getattr(hubconf, n))}
+    assert entries == {name.lower() for name in zoo.ARCHITECTURES} | {"from_checkpoint"}
+    for module in ("torch", "torchvision", "lightning", "torchmetrics"):
+        assert module in hubconf.dependencies
+    model = hub("grulanguagemodel", vocab=list("abc"), hidden_size=4)
+    assert type(model) is zoo.GRULanguageModel and model.hparams.hidden_size == 4
+
+
+def test_pretrained_resnet18_goes_through_the_zoos_weights_lookup(tmp_path, monkeypatch):
+    with pytest.raises(WeightsUnavailableError, match="resnet18-f37072fd.pth"):  # offline, nothing cached
+        hub("resnet18", num_classes=2, pretrained=True)
+    state = fake_resnet18_state(seed=3)
+    install_fake_weights(tmp_path / "torch_home", monkeypatch, state)
+    model = hub("resnet18", num_classes=2, pretrained=True)
+    assert model.hparams.variant == "torchvision" and model.hparams.in_channels == 3
+    assert "IMAGENET1K_V1" in model.initial_weights
+    torch.testing.assert_close(model.net.features.state_dict()["conv1.weight"], state["conv1.weight"])
+    assert model(torch.rand(2, 3, 64, 64)).shape == (2, 2)
+
+
+def test_pretrained_is_refused_where_there_are_no_weights():
+    with pytest.raises(ConfigError, match="LeNet.*no published pretrained weights"):
+        hub("lenet", pretrained=True)
+    with pytest.raises(ConfigError, match="GRULanguageModel has no pretrained weights"):
+        hub("grulanguagemodel", vocab=list("abc"), pretrained=True)
+
+
+def test_from_checkpoint(tmp_path):
+    model, batch = EXAMPLES["LeNet"]()
+    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                        enable_checkpointing=False, accelerator="cpu", default_root_dir=tmp_path)
+    trainer.fit(model, DataLoader([batch], batch_size=None))
+    trainer.save_checkpoint(tmp_path / "lenet.ckpt")
+    loaded = hub("from_checkpoint", str(tmp_path / "lenet.ckpt"))
+    assert type(loaded) is zoo.LeNet and loaded.hparams.classes == model.hparams.classes
+    images = torch.rand(4, 1, 28, 28)
+    torch.testing.assert_close(loaded.eval()(images), model.eval()(images))
+    with pytest.raises(ConfigError, match="does not exist"):
+        hub("from_checkpoint", str(tmp_path / "missing.ckpt"))

@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,7 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         "epochs": int(epochs) if epochs and epochs.isdigit() else None,
         "wall_time_s": round(wall_time_s, 1),
         **(env if env is not None else environment()),
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command,
         "values": values,
         "printed": {k: v for k, v in printed.items() if k not in ("checkpoint", "logs") and k not in values},

@@ -48,13 +48,16 @@ class Seq2SeqAttention(Seq2SeqTask):
         embed_size, num_hiddens, num_layers: book 10.12: 64, 64, 2.
         attention_size: hidden units of the attention's scoring network (book: 10).
         dropout: between GRU layers (book: 0.5).
+        mask_padding: padded source steps get no attention weight (default). The book's code attends over them
+            too; ``seq2seq_attention_fr_en`` sets False to train as the book does (at seed 0: loss 0.0107 against
+            0.0318 with the mask, book 0.025).
     """
 
     def __init__(self, *, embed_size: int = 64, num_hiddens: int = 64, num_layers: int = 2, attention_size: int = 10,
-                 dropout: float = 0.5, **task: Any) -> None:
+                 dropout: float = 0.5, mask_padding: bool = True, **task: Any) -> None:
         super().__init__(**task)
 
     def build_net(self) -> nn.Module:
         hp = self.hparams
         return Seq2SeqNet(len(hp.src_vocab), len(hp.tgt_vocab), hp.embed_size, hp.num_hiddens, hp.num_layers,
-                          hp.attention_size, hp.dropout)
+                          hp.attention_size, hp.dropout, hp.get("mask_padding", True))

@@ -39,10 +39,15 @@ class Encoder(nn.Module):
 
 
 class AdditiveAttention(nn.Module):
-    """Additive (MLP) attention of book 10.11/10.12.2.2, with padded keys masked out."""
+    """Additive (MLP) attention of book 10.11/10.12.2.2.
 
-    def __init__(self, num_hiddens: int, attention_size: int) -> None:
+    With ``mask_padding`` (the default) padded keys get no weight; the book's code attends over them too (its
+    ``attention_forward`` has no mask), which ``mask_padding=False`` reproduces.
+    """
+
+    def __init__(self, num_hiddens: int, attention_size: int, mask_padding: bool = True) -> None:
         super().__init__()
+        self.mask_padding = mask_padding
         self.score = nn.Sequential(nn.Linear(2 * num_hiddens, attention_size, bias=False), nn.Tanh(),
                                    nn.Linear(attention_size, 1, bias=False))
 
@@ -51,7 +56,7 @@ class AdditiveAttention(nn.Module):
         """keys (T, B, H), query (B, H), mask (T, B) of real steps -> context (B, H) and weights (T, B)."""
         queries = query.unsqueeze(0).expand_as(keys)  # (T, B, H)
         e = self.score(torch.cat((keys, queries), dim=2)).squeeze(2)  # (T, B)
-        if mask is not None:
+        if mask is not None and self.mask_padding:
             e = e.masked_fill(~mask, float("-inf"))
         alpha = F.softmax(e, dim=0)  # over the source steps
         return (alpha.unsqueeze(2) * keys).sum(dim=0), alpha
@@ -61,10 +66,10 @@ class Decoder(nn.Module):
     """One decoding step at a time (book 10.12.2.3); ``attention_size=None`` gives the 10.9 decoder."""
 
     def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
-                 attention_size: int | None = None, dropout: float = 0.0) -> None:
+                 attention_size: int | None = None, dropout: float = 0.0, mask_padding: bool = True) -> None:
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.attention = AdditiveAttention(num_hiddens, attention_size) if attention_size else None
+        self.attention = AdditiveAttention(num_hiddens, attention_size, mask_padding) if attention_size else None
         self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
         self.out = nn.Linear(num_hiddens, vocab_size)
 
@@ -90,13 +95,16 @@ class Seq2SeqNet(nn.Module):
         embed_size, num_hiddens, num_layers: book 10.12: 64, 64, 2.
         attention_size: size of the attention's hidden layer (book: 10); ``None`` for no attention (10.9).
         dropout: between the GRU layers (book: 0.5).
+        mask_padding: the attention gives padded source steps no weight (the book's code does not mask them).
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, embed_size: int = 64, num_hiddens: int = 64,
-                 num_layers: int = 2, attention_size: int | None = 10, dropout: float = 0.0) -> None:
+                 num_layers: int = 2, attention_size: int | None = 10, dropout: float = 0.0,
+                 mask_padding: bool = True) -> None:
         super().__init__()
         self.encoder = Encoder(src_vocab_size, embed_size, num_hiddens, num_layers, dropout)
-        self.decoder = Decoder(tgt_vocab_size, embed_size, num_hiddens, num_layers, attention_size, dropout)
+        self.decoder = Decoder(tgt_vocab_size, embed_size, num_hiddens, num_layers, attention_size, dropout,
+                               mask_padding)
 
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encoder outputs (T, B, H), final state (L, B, H) and the mask of real source steps (T, B)."""

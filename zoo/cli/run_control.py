@@ -109,10 +109,8 @@ class RunControl(L.Callback):
 
     def _end_now(self, message: str) -> None:
         print(message, flush=True)
-        trainer = self._trainer
-        launcher = trainer.strategy.launcher if trainer is not None else None
-        if launcher is not None and hasattr(launcher, "procs"):  # the DDP ranks this process started
-            launcher.kill(signal.SIGKILL)
+        if self._trainer is not None:
+            _kill_started_ranks(self._trainer)
         os._exit(EXIT_STATUS.get(self.signum or signal.SIGINT, 1))
 
     def _restore_handlers(self) -> None:
@@ -187,9 +185,14 @@ class RunControl(L.Callback):
             return
         if trainer.is_global_zero:
             _remove_if_empty(trainer)
-        launcher = trainer.strategy.launcher
-        if getattr(launcher, "procs", None):  # the DDP ranks this process started would wait for it forever
-            launcher.kill(signal.SIGKILL)
+        _kill_started_ranks(trainer)  # else the DDP ranks this process started would wait for it forever
+
+
+def _kill_started_ranks(trainer: L.Trainer) -> None:
+    """SIGKILL the DDP ranks this process launched (Lightning's subprocess launcher keeps them in ``procs``)."""
+    launcher = trainer.strategy.launcher
+    if getattr(launcher, "procs", None):
+        launcher.kill(signal.SIGKILL)
 
 
 def _remove_if_empty(trainer: L.Trainer) -> None:

@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-.PHONY: help install test lint recipe list generate classify bench results clean
+.PHONY: help install test lint recipe list generate classify bench results docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ bench: $(STAMP) ## Benchmarks vs plain PyTorch, then a summary table: make bench
 
 results: $(STAMP) ## Run recipes, write results/<recipe>.json, rewrite the README tables: make results [NAMES="gru_lyrics ..."]
 	$(PY) -m zoo results $(NAMES) $(ARGS)
+
+docs: $(STAMP) ## Build the documentation site (docs/*.md) into runs/site, strict: any warning fails
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir runs/site
 
 clean: ## Remove the virtual environment and run outputs (never the data cache)
 	rm -rf $(VENV) runs lightning_logs

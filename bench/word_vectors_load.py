@@ -1,6 +1,6 @@
 """Seconds to load GloVe-sized word vectors (400,000 words x 100 numbers, the size of glove.6B.100d) with
-`zoo.word_vectors.WordVectors`: the first load (parse the text once and write the ``.pt`` cache) and every later
-load (the cache), against the per-line Python loop d2l's ``TokenEmbedding`` uses, in one process.
+`zoo.pretrained.word_vectors.WordVectors`: the first load (parse the text once and write the ``.pt`` cache) and every
+later load (the cache), against the per-line Python loop d2l's ``TokenEmbedding`` uses, in one process.
 
 The file is written with random vectors in the GloVe text format (6 significant digits, as GloVe's files) in a
 temporary folder. Target: a later load takes seconds; the ratio is d2l's loop / ours.
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from _interleave import bench_line
 
-from zoo.word_vectors import WordVectors
+from zoo.pretrained.word_vectors import WordVectors
 
 TARGET_SECONDS = 10.0  # "a later load takes seconds"
 

@@ -12,9 +12,7 @@ derived from slow-to-parse sources), ``images`` (the image datamodules' base and
 
 from __future__ import annotations
 
-from typing import Any
-
-from zoo.registry import Registry
+from zoo.registry import Registry, lazy_attributes
 
 #: Every datamodule: class name -> defining module. tests/test_layout.py fails when a datamodule class exists that is
 #: not in it (or has no fake-data writer in tests/fakes.py).
@@ -34,12 +32,4 @@ DATAMODULES.add("datamodules.synthetic", "LinearSyntheticDataModule", "Polynomia
 
 __all__ = sorted([*DATAMODULES, "DATAMODULES"])
 
-
-def __getattr__(name: str) -> Any:
-    if name not in DATAMODULES:
-        raise AttributeError(f"module 'datamodules' has no attribute {name!r}")
-    return DATAMODULES.load(name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *DATAMODULES])
+__getattr__, __dir__ = lazy_attributes("datamodules", globals(), DATAMODULES)

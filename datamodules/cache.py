@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from datamodules.download import new_temp_file
+from zoo.files import new_temp_file
 
 __all__ = ["load_cached", "stamp"]
 

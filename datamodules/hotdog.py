@@ -34,9 +34,8 @@ from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
 from datamodules.download import Resource, ensure_extracted, fetch
-from datamodules.images import BatchTransform, ImageDataModule, to_float_batch
+from datamodules.images import BatchTransform, ImageDataModule, to_float_batch, weights_preprocess
 from zoo.errors import ConfigError, DataError
-from zoo.weights import find_weights, weights_name, weights_preprocess
 
 __all__ = ["BOOK_PREPROCESS", "HOTDOG", "HOTDOG_CLASSES", "HotdogDataModule"]
 
@@ -89,12 +88,12 @@ class HotdogDataModule(ImageDataModule):
                  resize_size: int | None = None, crop_size: int | None = None, val_size: int = 0, seed: int = 0,
                  num_workers: int = 0, transform_on: Literal["auto", "device", "loader"] = "auto") -> None:
         super().__init__(data_dir, batch_size, val_size, seed, num_workers, transform_on)
-        base = weights_preprocess(find_weights(weights)) if weights else dict(BOOK_PREPROCESS)
+        base, source = weights_preprocess(weights) if weights else (dict(BOOK_PREPROCESS), "the book (9.2.1.1)")
         self.preprocess = {**base, "resize": resize_size or base["resize"], "crop": crop_size or base["crop"]}
         if min(self.preprocess["resize"], self.preprocess["crop"]) < 1:
             raise ConfigError(f"{type(self).__name__}: resize_size and crop_size must be positive, got {resize_size}, "
                               f"{crop_size}")
-        self.source = weights_name(find_weights(weights)) if weights else "the book (9.2.1.1)"
+        self.source = source
         self.save_hyperparameters()
 
     # ------------------------------------------------------------- what the CLI links into the model

@@ -46,7 +46,7 @@ from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["BatchTransform", "DecodedImageDataModule", "ImageDataModule", "ImageTensorDataset", "collate_batch",
            "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape",
-           "split_indices", "to_float_batch"]
+           "split_indices", "to_float_batch", "weights_preprocess"]
 
 
 CACHE_FORMAT = 2  # bump when the layout of decoded-<split>.pt changes
@@ -428,3 +428,21 @@ class DecodedImageDataModule(ImageDataModule):
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         return augment_batch(images, self.hparams.augment)
+
+
+def weights_preprocess(name: str) -> tuple[dict[str, Any], str]:
+    """(evaluation preprocessing as primitives, full name) of a torchvision weights entry, read from its own
+    ``transforms()``: ``{"resize": 256, "crop": 224, "mean": [...], "std": [...], "channels": 3}`` for ResNet-18's
+    ImageNet weights. ``name``: ``"ResNet50_Weights.IMAGENET1K_V2"``, or a bare member name (``"IMAGENET1K_V1"``,
+    ``"DEFAULT"``) of ResNet-18's weights. Nothing is downloaded."""
+    from torchvision.models import get_weight
+
+    full = name if "." in str(name) else f"ResNet18_Weights.{name}"
+    try:
+        entry = get_weight(full)
+    except (KeyError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"unknown torchvision weights {name!r} ({exc}); use a name such as 'ResNet18_Weights."
+                          "IMAGENET1K_V1' (torchvision.models.get_model_weights lists them)") from None
+    t = entry.transforms()
+    return ({"resize": int(t.resize_size[0]), "crop": int(t.crop_size[0]), "mean": [float(m) for m in t.mean],
+             "std": [float(s) for s in t.std], "channels": 3}, f"{type(entry).__name__}.{entry.name}")

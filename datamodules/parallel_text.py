@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 from datamodules.text import UNK, Vocab, count_tokens, decode_utf8
+from datamodules.vector_files import read_vector_file
 from zoo.errors import DataError, DataUnavailableError
 from zoo.validation import positive_int
 
@@ -108,9 +109,7 @@ class ParallelTextDataModule(L.LightningDataModule):
     def vocab(self) -> list[str]:
         """The empty padding word, then the embedding file's words (or the training text's), then ``<unk>``."""
         if self.word_vectors is not None:
-            from zoo.word_vectors import WordVectors
-
-            words = [PAD_WORD, *WordVectors.from_file(self.word_vectors).tokens]
+            words = [PAD_WORD, *read_vector_file(self.word_vectors)[0]]
         else:
             hp = self.hparams
             counts = count_tokens(s for key in (f"training-{hp.src}", f"training-{hp.tgt}") for s in self._text[key])

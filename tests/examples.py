@@ -47,6 +47,7 @@ def _translation_batch() -> tuple[torch.Tensor, ...]:
 EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "RNNLanguageModel": _language_model("RNNLanguageModel"),
     "GRULanguageModel": _language_model("GRULanguageModel"),
+    "RecurrentLanguageModel": _language_model("RecurrentLanguageModel"),
     "LSTMLanguageModel": _language_model("LSTMLanguageModel"),
     "SoftmaxRegression": _image_classifier("SoftmaxRegression", 28),
     "MLP": _image_classifier("MLP", 28, hidden_sizes=(16, 8), dropout=(0.2, 0.5)),
@@ -56,7 +57,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "VGG": _image_classifier("VGG", 32, ratio=16, fc_hidden=64),
     "NiN": _image_classifier("NiN", 67),
     "GoogLeNet": _image_classifier("GoogLeNet", 32),
-    "ResNet18": _image_classifier("ResNet18", 32),
+    "ResNet18": _image_classifier("ResNet18", 32, variant="d2l", in_channels=1),
     "DenseNet": _image_classifier("DenseNet", 32, growth_rate=8, block_sizes=(2, 2, 2, 2)),
     "RowRNNClassifier": _image_classifier("RowRNNClassifier", 28, hidden_size=16),
     "RowLSTMClassifier": _image_classifier("RowLSTMClassifier", 28, hidden_size=16),

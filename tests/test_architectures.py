@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 import zoo
 from tests.examples import EXAMPLES
-from zoo.tasks.checkpoint import load_task
+from zoo.models import load_task
 
 
 def test_every_architecture_has_an_example():

@@ -176,7 +176,7 @@ def test_the_e91_recipe_pair_differs_only_in_augmentation():
     for config in (plain, augmented):
         config["trainer"].pop("default_root_dir")
     assert plain == augmented
-    assert augmented["model"]["init_args"] == {"optimizer": "adam", "lr": 0.001}
+    assert augmented["model"]["init_args"] == {"variant": "d2l", "optimizer": "adam", "lr": 0.001}
     assert augmented["data"]["init_args"]["batch_size"] == 256 and augmented["trainer"]["max_epochs"] == 10
 
 

@@ -1,4 +1,4 @@
-"""Book 9.3-9.4 (zoo.ops.boxes, zoo.ops.anchors, zoo.cli.detection_commands): box arithmetic against torchvision,
+"""Book 9.3-9.4 (zoo.ops.boxes, zoo.ops.anchors, zoo.studies.anchor_boxes): box arithmetic against torchvision,
 anchors, their labels, NMS, and the two commands on an image written here."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import pytest
 import torch
 from torchvision import ops as tv
 
-from zoo.cli.detection_commands import anchors_command, detect_demo_command
 from zoo.errors import ConfigError, DataError
 from zoo.ops.anchors import (
     anchor_labels,
@@ -22,6 +21,7 @@ from zoo.ops.anchors import (
     offset_inverse,
 )
 from zoo.ops.boxes import box_area, box_center_to_corner, box_corner_to_center, box_iou, nms
+from zoo.studies.anchor_boxes import anchors_command, detect_demo_command
 
 
 def random_boxes(n: int, seed: int) -> torch.Tensor:

@@ -20,7 +20,7 @@ from tests import hotdog_fakes, vision_fakes
 from tests.conftest import REPO
 from zoo import GRULanguageModel, LeNet, ResNet18, load_task
 from zoo.cli import main
-from zoo.cli.vision_commands import classify_files, format_prediction
+from zoo.commands.classify import classify_files, format_prediction
 from zoo.errors import ConfigError
 
 

@@ -159,7 +159,7 @@ def test_error_messages():
 def test_edge_kernel_command_prints_the_books_report(capsys):
     from zoo.cli.main import COMMANDS
 
-    assert COMMANDS["edge-kernel"](["--steps", "20", "--seed", "0"]) == 0
+    assert COMMANDS["edge-kernel"].load()(["--steps", "20", "--seed", "0"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[3] == f"Step 20, loss {learn_edge_kernel(seed=0).losses[-1]:.3f}"
     assert out[4].startswith("weight: [[") and out[5].startswith("bias: [")

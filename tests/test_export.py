@@ -1,5 +1,5 @@
-"""``python -m zoo export`` (zoo/export.py): ONNX and TorchScript files of recipe-shaped checkpoints give the PyTorch
-model's outputs to 1e-5 at other batch sizes (and sequence lengths) than the export's; errors are one line."""
+"""``python -m zoo export`` (zoo/io/graph_export.py): ONNX and TorchScript files of recipe-shaped checkpoints give the
+PyTorch model's outputs to 1e-5 at other batch sizes (and sequence lengths) than the export's; errors are one line."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from torch.utils.data import DataLoader
 from tests.examples import EXAMPLES
 from tests.fakes import install
 from zoo.cli import main, recipes, run_lightning_cli
-from zoo.export import export_model, read_metadata
-from zoo.tasks.checkpoint import load_task
+from zoo.commands.graph_export import export_model, read_metadata
+from zoo.models import load_task
 
 ATOL = 1e-5
 

@@ -37,9 +37,29 @@ def torch_home(tmp_path, monkeypatch, fake_state):
 
 
 def _model(**kwargs) -> ResNet18:
+    """The model built, then its pretrained weights loaded by the named step (as zoo.create_model does)."""
+    return _built(**kwargs).load_pretrained()
+
+
+def _built(**kwargs) -> ResNet18:
     args = dict(variant="torchvision", num_classes=2, in_channels=3, image_size=64, classes=["hotdog", "not-hotdog"],
                 optimizer="sgd", lr=0.01, weight_decay=0.001)
     return ResNet18(**{**args, **kwargs})
+
+
+def test_the_constructor_reads_no_weights_and_opens_no_connection(tmp_path, monkeypatch):
+    """Building with pretrained=True only records the wish: no file is read, no socket opened."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the constructor opened a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.delenv("ZOO_OFFLINE")
+    model = _built(pretrained=True, weights_path=str(tmp_path / "not_there.pth"))
+    assert "not loaded yet" in model.initial_weights
+    with pytest.raises(WeightsUnavailableError, match="not_there.pth does not exist"):
+        model.load_pretrained()
 
 
 def _assert_backbone_is(model: ResNet18, state: dict[str, torch.Tensor]) -> None:
@@ -68,10 +88,22 @@ def test_weights_path_loads_a_local_state_dict_without_any_cache(tmp_path, fake_
     torch.save(fake_state, path)
     model = _model(weights_path=str(path))
     _assert_backbone_is(model, fake_state)
-    assert model.initial_weights == f"a state dict from {path}"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert model.initial_weights == f"{path} (sha256 {digest[:12]})"
     assert not (tmp_path / "torch_home").exists()  # conftest's TORCH_HOME was never touched
-    named = _model(pretrained="IMAGENET1K_V1", weights_path=str(path))
-    assert named.initial_weights == f"ResNet18_Weights.IMAGENET1K_V1 from {path}"
+    named = _model(pretrained="IMAGENET1K_V1", weights_path=str(path))  # random weights are not ImageNet's
+    assert named.initial_weights == f"{path} (sha256 {digest[:12]})"
+
+
+def test_a_weights_path_file_is_named_as_the_imagenet_entry_only_when_its_digest_is_the_published_one(
+        tmp_path, monkeypatch, fake_state):
+    path = tmp_path / "copy.pth"
+    torch.save(fake_state, path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setattr(ResNet18_Weights.IMAGENET1K_V1.value, "url", f"https://example.org/resnet18-{digest[:8]}.pth")
+    model = _model(pretrained=True, weights_path=str(path))
+    assert model.initial_weights == (f"ResNet18_Weights.IMAGENET1K_V1 from {path} (sha256 {digest[:12]}, the "
+                                     "published file)")
 
 
 def test_a_bad_weights_path_says_what_is_wrong(tmp_path):
@@ -231,8 +263,7 @@ def test_a_fine_tuned_checkpoint_reloads_without_the_imagenet_weights(tmp_path, 
     assert type(restored) is ResNet18 and restored.hparams.pretrained is True
     for (k1, v1), (k2, v2) in zip(model.state_dict().items(), restored.state_dict().items()):
         assert k1 == k2 and torch.equal(v1, v2), k1
-    assert restored.initial_weights == "ResNet18_Weights.IMAGENET1K_V1 when trained (a checkpoint supplies the " \
-                                       "tensors now)"
+    assert restored.initial_weights == "the checkpoint's (trained from pretrained weights)"
     with pytest.raises(WeightsUnavailableError):  # outside a checkpoint restore the weights are needed again
         _model(pretrained=True)
 

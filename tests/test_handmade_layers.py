@@ -1,4 +1,4 @@
-"""Seed 000, part 1 (zoo.nets.handmade, zoo.cli.seed000_commands): the hand-written autograd Function, the home-made
+"""Seed 000, part 1 (zoo.nets.handmade, zoo.studies.layer_study): the hand-written autograd Function, the home-made
 layer's SGD step (the bias from its gradient, unlike the seed), Dense and DNN, stacked training equal to separate
 training, and the layers-study command at a tiny scale."""
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
-from zoo.cli.seed000_commands import layers_study_command, train_dnn_study, train_linear_diy
 from zoo.errors import ConfigError
 from zoo.nets.handmade import DNN, Dense, HandmadeLinear, LinearDIY, StackedDNN, linear_function
+from zoo.studies.layer_study import layers_study_command, train_dnn_study, train_linear_diy
 
 
 def test_linear_function_gradients_pass_gradcheck():

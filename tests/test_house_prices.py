@@ -21,9 +21,10 @@ from datamodules.kaggle_house import (
     read_house_csv,
 )
 from tests.house_fakes import install_kaggle_house, write_house_csvs
-from zoo.cli.house_commands import LogRMSE, house_prices_command, train_house_model
 from zoo.errors import ConfigError, DataError, DataUnavailableError
 from zoo.ops.regression_metrics import book_log_rmse, log_rmse
+from zoo.runtime import LogRMSE
+from zoo.studies.house_prices import house_prices_command, train_house_model
 
 
 def write(folder, train, test):

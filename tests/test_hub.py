@@ -18,11 +18,14 @@ def hub(name: str, *args, **kwargs):
     return torch.hub.load(str(REPO), name, *args, source="local", trust_repo=True, **kwargs)
 
 
-def test_resnet18_untrained_offline():
+def test_resnet18_untrained_offline_is_torchvisions_layout():
+    """One name, one network: ``resnet18`` takes what torchvision's does, pretrained or not."""
     model = hub("resnet18", num_classes=2)
     assert type(model) is zoo.ResNet18
-    assert model.hparams.num_classes == 2 and model.hparams.variant == "d2l" and model.initial_weights == "random"
-    assert model(torch.rand(3, 1, 96, 96)).shape == (3, 2)
+    assert model.hparams.num_classes == 2 and model.hparams.variant == "torchvision" and model.initial_weights == "random"
+    assert model(torch.rand(1, 3, 224, 224)).shape == (1, 2)
+    book = hub("resnet18", num_classes=2, variant="d2l", in_channels=1, image_size=96)
+    assert book(torch.rand(3, 1, 96, 96)).shape == (3, 2)
 
 
 def test_every_architecture_is_an_entry_by_its_lower_case_name():
@@ -32,10 +35,10 @@ def test_every_architecture_is_an_entry_by_its_lower_case_name():
     hubconf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hubconf)
     entries = {n for n in dir(hubconf) if not n.startswith("_") and callable(getattr(hubconf, n))}
-    assert entries == {name.lower() for name in zoo.ARCHITECTURES} | {"from_checkpoint"}
+    assert entries == set(zoo.list_models()) | {"from_checkpoint"}
     for module in ("torch", "torchvision", "lightning", "torchmetrics"):
         assert module in hubconf.dependencies
-    model = hub("grulanguagemodel", vocab=list("abc"), hidden_size=4)
+    model = hub("gru", vocab=list("abc"), hidden_size=4)
     assert type(model) is zoo.GRULanguageModel and model.hparams.hidden_size == 4
 
 
@@ -54,8 +57,8 @@ def test_pretrained_resnet18_goes_through_the_zoos_weights_lookup(tmp_path, monk
 def test_pretrained_is_refused_where_there_are_no_weights():
     with pytest.raises(ConfigError, match="LeNet.*no published pretrained weights"):
         hub("lenet", pretrained=True)
-    with pytest.raises(ConfigError, match="GRULanguageModel has no pretrained weights"):
-        hub("grulanguagemodel", vocab=list("abc"), pretrained=True)
+    with pytest.raises(ConfigError, match="gru has no pretrained weights"):
+        hub("gru", vocab=list("abc"), pretrained=True)
 
 
 def test_from_checkpoint(tmp_path):

@@ -1,11 +1,12 @@
-"""The layout rules of DESIGN.md, checked on the code rather than kept by hand.
+"""The layout rules (docs/adding.md, "Where things go"), checked on the code rather than kept by hand.
 
 * every architecture (a LightningModule subclass of a task base) and every datamodule is found by importing every
   module, and must be in its registry, in tests/examples.py and (datamodules) in the fake-data writers;
 * an architecture extends its task one way: keyword-only arguments of its own, the task's passed through ``**task``;
-* no import circle; no package imports another package's underscore module; ``zoo.nets`` and ``zoo.ops`` import
-  neither Lightning nor ``datamodules``, and the task bases do not import ``datamodules``;
-* checkpoints written before the move (other module paths in ``zoo_class`` and ``_class_path``) still load.
+* the layers: a module imports only its own layer and those below it (`LAYERS`), and no import inside a function
+  reaches above; the data layer imports nothing of the zoo but the foundation; no import circle; no package imports
+  another package's underscore module; ``zoo.nets`` and ``zoo.ops`` import neither Lightning nor ``datamodules``;
+* checkpoints written before a module moved (other paths in ``zoo_class`` and ``_class_path``) still load.
 """
 
 from __future__ import annotations
@@ -91,21 +92,26 @@ def _task_base(cls: type) -> type:
     return next(c for c in cls.__mro__[1:] if c.__module__.startswith("zoo.tasks.") and c is not ZooTask)
 
 
+#: The one family whose architectures share a class: rnn, gru and lstm differ only by their cell's default.
+FAMILY_BASES = {"RecurrentLanguageModel"}
+
+
 @pytest.mark.parametrize("name", sorted(zoo.ARCHITECTURES))
-def test_an_architecture_adds_keyword_only_arguments_and_passes_the_tasks_through(name):
+def test_an_architecture_adds_keyword_only_arguments_and_its_signature_shows_every_one(name):
     cls = getattr(zoo, name)
     base = _task_base(cls)
-    assert cls.__mro__[1] is base, f"{name} subclasses its task base directly (no deeper hierarchy)"
-    assert "build_net" in vars(cls), f"{name} implements build_net"
+    parent = cls.__mro__[1]
+    assert parent is base or parent.__name__ in FAMILY_BASES, f"{name} subclasses its task base directly"
+    assert "build_net" in vars(cls) or parent.__name__ in FAMILY_BASES, f"{name} implements build_net"
     task_args = set(inspect.signature(base.__init__).parameters) - {"self"}
-    if "__init__" not in vars(cls):
-        return
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    assert params[-1].kind is inspect.Parameter.VAR_KEYWORD, f"{name}.__init__ ends with **task"
-    own = params[:-1]
-    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in own), f"{name}'s own arguments are keyword-only"
-    assert not task_args & {p.name for p in own}, f"{name} restates task arguments"
-    assert set(getattr(cls, "defaults", {})) <= {"optimizer", "lr", "image_size"}
+    if "__init__" in vars(cls):
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        assert params[-1].kind is inspect.Parameter.VAR_KEYWORD, f"{name}.__init__ ends with **task"
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[:-1]), f"{name}'s arguments are keyword-only"
+    shown = inspect.signature(cls).parameters
+    assert task_args <= set(shown), f"inspect.signature({name}) shows the task's arguments"
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in shown.values())
+    assert f"Arguments of {base.__name__}:" in (cls.__doc__ or ""), f"help({name}) documents the task's arguments"
 
 
 def _imports(path: Path, module: str) -> set[str]:
@@ -161,8 +167,48 @@ def test_no_package_imports_another_packages_underscore_module():
                 assert target.split(".")[0] == module.split(".")[0], f"{module} imports {target}"
 
 
-def test_task_bases_do_not_import_datamodules():
+#: The layers, lowest first: a module may import its own layer and those below. ``datamodules`` (the data layer)
+#: may import only the foundation of the zoo; the architectures' room may not import the data layer's datasets.
+LAYERS = (
+    ("foundation", ("zoo.errors", "zoo.validation", "zoo.files", "zoo.registry")),
+    ("data, networks, functions, optimizers", ("datamodules", "zoo.nets", "zoo.ops", "zoo.optim")),
+    ("files and pretrained inputs", ("zoo.io", "zoo.pretrained")),
+    ("task bases", ("zoo.tasks",)),
+    ("architectures and their catalogue", ("zoo", "zoo.models", "zoo.linear", "zoo.convnets", "zoo.row_rnn",
+                                           "zoo.language_models", "zoo.word2vec", "zoo.text_classifiers",
+                                           "zoo.translators", "zoo.positionwise_translators")),
+    ("run time", ("zoo.runtime",)),
+    ("commands and studies", ("zoo.commands", "zoo.studies")),
+    ("entry point", ("zoo.cli", "zoo.__main__")),
+)
+
+
+def _layer(module: str) -> int:
+    best, rank = -1, None
+    for index, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            matches = module == prefix or (module.startswith(prefix + ".") and prefix != "zoo")
+            if matches and len(prefix) > best:
+                best, rank = len(prefix), index
+    assert rank is not None, f"{module} is in no layer of LAYERS; add it"
+    return rank
+
+
+def test_every_import_goes_to_the_same_layer_or_below():
+    """Function-level imports count too, so no circle hides inside a function."""
     for module, targets in _graph().items():
+        for target in targets:
+            if _layer(target) > _layer(module):
+                pytest.fail(f"{module} ({LAYERS[_layer(module)][0]}) imports {target} "
+                            f"({LAYERS[_layer(target)][0]}), a layer above it")
+
+
+def test_the_data_layer_imports_only_the_foundation_of_the_zoo():
+    foundation = set(LAYERS[0][1])
+    for module, targets in _graph().items():
+        if module.startswith("datamodules"):
+            bad = [t for t in targets if t.startswith("zoo") and t not in foundation]
+            assert not bad, f"{module} imports {bad}; the data layer uses only {sorted(foundation)}"
         if module.startswith(("zoo.tasks", "zoo.nets", "zoo.ops", "zoo.optim")):
             assert not [t for t in targets if t.startswith("datamodules")], f"{module} imports datamodules"
 

@@ -1,4 +1,4 @@
-"""Loggers by flag (zoo/cli/loggers.py): CSV by default, TensorBoard and W&B by ``--logger`` or by LightningCLI's
+"""Loggers by flag (zoo/runtime/loggers.py): CSV by default, TensorBoard and W&B by ``--logger`` or by LightningCLI's
 ``--trainer.logger``, each tried on a tiny run started in an empty directory: every file lands in the run's folder
 under runs/, nothing else is written to the current directory, the summary names that folder, and W&B runs offline
 without credentials (its server address points at a closed port, so any network use would fail the run)."""
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from zoo.cli import main
-from zoo.cli.loggers import parse_logger_names, set_wandb_mode
 from zoo.errors import ConfigError
+from zoo.runtime.loggers import parse_logger_names, set_wandb_mode
 
 RUN = Path("runs/linreg_synthetic/version_0")
 TINY = ["--trainer.max_epochs=1", "--trainer.limit_train_batches=3", "--trainer.enable_progress_bar=false",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.cli.activation_commands import ACTIVATIONS, activation_curves, activations_command
 from zoo.errors import ConfigError
+from zoo.studies.activations import ACTIVATIONS, activation_curves, activations_command
 
 
 def test_autograd_derivatives_match_the_formulas():

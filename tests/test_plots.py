@@ -14,9 +14,9 @@ from matplotlib.image import imread
 
 from datamodules.synthetic import LinearSyntheticDataModule
 from zoo import LinearRegression
-from zoo.cli import LossCurvePlot as RecipeName
 from zoo.cli import main, recipes, run_lightning_cli
-from zoo.cli.plots import (
+from zoo.runtime import LossCurvePlot as RecipeName
+from zoo.runtime.plots import (
     CurvesPlot,
     LossCurvePlot,
     _wants_log,

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset
 
 from zoo.cli import recipe_path, run_lightning_cli
-from zoo.cli.callbacks import ThrottledProgressBar
+from zoo.runtime.callbacks import ThrottledProgressBar
 
 
 def test_redraws_are_throttled_but_the_last_batch_is_always_drawn():

@@ -11,7 +11,7 @@ import yaml
 
 from tests.fakes import install
 from zoo.cli import recipes, run_lightning_cli
-from zoo.cli.zoo_cli import DATA_LINKS
+from zoo.cli.lightning_cli import DATA_LINKS
 
 RECIPES = recipes()
 

@@ -20,7 +20,7 @@ import torch
 from tests.conftest import REPO
 from tests.fakes import write_lyrics_zip
 from zoo.cli import recipes, run_lightning_cli
-from zoo.cli.run_control import RunStopped
+from zoo.runtime.run_control import RunStopped
 
 QUIET = ["--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false"]
 # small versions of the chapter 6 recipes: 6,000 characters give 5 batches an epoch, 3 epochs 15 steps

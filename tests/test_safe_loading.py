@@ -24,8 +24,8 @@ import zoo
 from datamodules.token_windows import LanguageModelBatches
 from tests.conftest import REPO
 from zoo.cli import main, recipe_path
-from zoo.tasks.checkpoint import DIGEST_KEY, tensor_digest, verify_digest
-from zoo.tasks.safe_load import SAFE_GLOBALS, CheckpointError, UnsafeCheckpointError, safe_load
+from zoo.io.checkpoints import DIGEST_KEY, tensor_digest, verify_digest
+from zoo.io.safe_load import SAFE_GLOBALS, CheckpointError, UnsafeCheckpointError, safe_load
 
 VOCAB = list("abcdefgh ")
 
@@ -236,7 +236,7 @@ def test_a_checkpoint_without_a_digest_still_loads_with_a_note(lm_checkpoint, tm
     checkpoint = torch.load(lm_checkpoint, weights_only=True)
     del checkpoint[DIGEST_KEY]
     torch.save(checkpoint, tmp_path / "old.ckpt")
-    with caplog.at_level(logging.WARNING, logger="zoo.tasks.checkpoint"):
+    with caplog.at_level(logging.WARNING, logger="zoo.io.checkpoints"):
         model = zoo.load_task(tmp_path / "old.ckpt")
     assert type(model) is zoo.GRULanguageModel
     assert "records no tensor digest" in caplog.text and "old.ckpt" in caplog.text

@@ -72,6 +72,8 @@ def _glove_file(tmp_path, words, dim=8):
 def test_pretrained_vectors_fill_every_table_and_unknown_words_start_at_zero(tmp_path, capsys):
     path, vectors = _glove_file(tmp_path, ["a", "b", "zz"])
     model = TextCNN(vocab=TEXT_VOCAB, embed_size=8, num_channels=(4, 4, 4), embedding=str(path))
+    assert "not loaded yet" in model.initial_embedding and capsys.readouterr().out == ""  # building reads nothing
+    model.load_pretrained()
     assert "2 of 12 vocabulary words found in" in capsys.readouterr().out
     for table in (model.net.embedding, model.net.constant_embedding):
         assert torch.equal(table.weight[TEXT_VOCAB.index("a")], vectors[0])
@@ -84,9 +86,9 @@ def test_pretrained_vectors_fill_every_table_and_unknown_words_start_at_zero(tmp
 def test_embedding_errors_say_what_to_do(tmp_path):
     path, _ = _glove_file(tmp_path, ["a"], dim=5)
     with pytest.raises(ConfigError, match="has 5-dimensional vectors, but BiRNN's embedding has 8; set embed_size: 5"):
-        BiRNN(vocab=TEXT_VOCAB, embed_size=8, embedding=str(path))
+        BiRNN(vocab=TEXT_VOCAB, embed_size=8, embedding=str(path)).load_pretrained()
     with pytest.raises(DataUnavailableError, match="(?s)glove.6B.100d.zip.*--model.init_args.embedding random"):
-        BiRNN(vocab=TEXT_VOCAB, embedding="glove.6B.100d")
+        BiRNN(vocab=TEXT_VOCAB, embedding="glove.6B.100d").load_pretrained()
     with pytest.raises(ConfigError, match="needs a vocabulary with <pad> and <unk>"):
         BiRNN(vocab=["a", "b"])
 

@@ -11,9 +11,9 @@ import torch
 from datamodules.parallel_text import ParallelTextDataModule
 from tests import text_fakes
 from zoo import PositionwiseTranslator
-from zoo.cli.study_commands import translator_study_command
 from zoo.errors import ConfigError, DataError, DataUnavailableError
-from zoo.nets.aligned_translator import AlignedTranslatorNet
+from zoo.nets.positionwise_translator import PositionwiseTranslatorNet
+from zoo.studies.translator_study import translator_study_command
 
 
 @pytest.fixture
@@ -51,15 +51,15 @@ def test_the_frozen_vectors_and_the_four_cells(folder):
     dm = ParallelTextDataModule(str(folder), max_len=6)
     for cell in ("rnn", "lstm", "gru", "dnn"):
         model = PositionwiseTranslator(cell=cell, vocab=dm.vocab, word_vectors=dm.word_vectors, max_len=6,
-                                       embed_size=8, hidden_size=5)
+                                       embed_size=8, hidden_size=5).load_pretrained()
         table = model.net.embedding.weight
         assert not table.requires_grad and table[0].abs().sum() == 0 and table[1].abs().sum() > 0
         out = model(torch.randint(0, len(dm.vocab), (3, 6)))
         assert out.shape == (3, 6, len(dm.vocab)) and torch.allclose(out.exp().sum(-1), torch.ones(3, 6))
     with pytest.raises(ConfigError, match="has 8-dimensional vectors, not 128"):
-        PositionwiseTranslator(vocab=dm.vocab, word_vectors=dm.word_vectors, max_len=6)
+        PositionwiseTranslator(vocab=dm.vocab, word_vectors=dm.word_vectors, max_len=6).load_pretrained()
     with pytest.raises(ValueError, match="cell must be rnn, lstm, gru or dnn"):
-        AlignedTranslatorNet(5, cell="transformer")
+        PositionwiseTranslatorNet(5, cell="transformer")
 
 
 def test_the_study_trains_the_four_and_writes_one_png(folder, tmp_path, capsys):

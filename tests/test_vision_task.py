@@ -21,7 +21,7 @@ from tests import vision_fakes as fakes
 from zoo import MLP, LeNet, LeNetBN, SoftmaxRegression
 from zoo.cli import main, recipes, run_lightning_cli
 from zoo.errors import ConfigError
-from zoo.tasks.checkpoint import load_task
+from zoo.models import load_task
 
 DATA = {"FashionMNISTDataModule": FashionMNISTDataModule, "CIFAR10DataModule": CIFAR10DataModule}
 #: The recipes of book chapters 3 and 5, 9.1 (with and without augmentation) and seed 002. The 9.2 hotdog recipes

@@ -25,7 +25,7 @@ from tests.conftest import REPO
 from tests.regression_fakes import airfoil_rows, write_airfoil
 from zoo.cli import main
 
-recipes_module = importlib.import_module("zoo.cli.recipes")  # `zoo.cli.recipes` the attribute is the function
+recipes_module = importlib.import_module("zoo.io.recipe_files")  # `zoo.io.recipe_files` the attribute is the function
 CHECKOUT_RECIPES = sorted(p.stem for p in (REPO / "recipes").glob("*.yaml") if not p.stem.startswith("_"))
 DECOY = "# decoy_fake: a recipe in the current directory that the zoo must not pick up\nmodel: {}\n"
 

@@ -20,7 +20,7 @@ from zoo.cli import main
 from zoo.errors import ConfigError
 from zoo.nets.skip_gram import SkipGramNet, skip_gram_scores
 from zoo.ops.losses import masked_sigmoid_bce
-from zoo.word_vectors import WordVectors
+from zoo.pretrained.word_vectors import WordVectors
 
 
 def test_the_books_loss_sanity_check():

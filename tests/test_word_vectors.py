@@ -10,11 +10,12 @@ import zipfile
 import pytest
 import torch
 
-import zoo.word_vectors as wv
+import datamodules.vector_files as vector_files
+import zoo.pretrained.word_vectors as wv
 from tests import text_fakes
 from tests.conftest import REPO
 from zoo.errors import ConfigError, DataError, DataUnavailableError
-from zoo.word_vectors import WordVectors
+from zoo.pretrained.word_vectors import WordVectors
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_a_file_that_is_not_text_and_a_missing_name_are_clear_errors(tmp_path):
 def test_a_text_file_is_parsed_once_then_read_from_its_cache(vector_file, monkeypatch):
     first = WordVectors.load(vector_file)
     assert vector_file.with_name("vectors.txt.pt").is_file()
-    monkeypatch.setattr(wv, "_parse", lambda path: pytest.fail("parsed again"))
+    monkeypatch.setattr(vector_files, "parse_vector_file", lambda path: pytest.fail("parsed again"))
     assert torch.equal(WordVectors.load(vector_file).vectors, first.vectors)
     monkeypatch.undo()
     vector_file.write_text("solo 1 0\nduo 0 1\n", encoding="utf-8")  # the source changed: parsed again

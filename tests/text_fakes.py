@@ -170,10 +170,11 @@ def install_imdb(root: Path, monkeypatch: pytest.MonkeyPatch, n_train: int = 64,
 
 def install_glove_100d(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A small ``glove.6B.100d.zip`` in d2l's layout holding 100-d vectors of the fake reviews' words, in the data
-    cache the models read vectors from (``$ZOO_DATA_DIR``), accepted by sha1 through ``zoo.word_vectors.GLOVE``."""
+    cache the models read vectors from (``$ZOO_DATA_DIR``), accepted by sha1 through
+    ``zoo.pretrained.word_vectors.GLOVE``."""
     import hashlib
 
-    import zoo.word_vectors as wv
+    import zoo.pretrained.word_vectors as wv
     from datamodules.download import cache_root
 
     root = cache_root()

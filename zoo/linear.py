@@ -4,7 +4,8 @@ linear regression (the model of 3.2, 3.3, 3.11, 3.12 and chapter 7).
 Each class is a task base (`zoo.tasks.classification.ImageClassificationTask` or
 `zoo.tasks.regression.RegressionTask`) plus its own keyword-only network arguments and a `build_net`; the task's
 arguments (optimizer, learning rate, loss, ...) are documented there. The networks are plain ``nn.Module``s in
-``zoo.nets``. ``defaults`` holds the book's optimizer where it differs from the task's.
+``zoo.nets``. A class restates a task argument where its book section's setting differs from the task's default
+(``SoftmaxRegression(optimizer="sgd", lr=0.1)``).
 
 >>> dm = AirfoilDataModule(batch_size=10)                                           # doctest: +SKIP
 >>> model = LinearRegression(num_features=dm.num_features, optimizer="adam_scratch", lr=0.01)  # doctest: +SKIP
@@ -38,11 +39,9 @@ class SoftmaxRegression(ImageClassificationTask):
     3.7 with ``impl="nn"``: ``nn.Linear`` and ``F.cross_entropy``). Weights N(0, ``init_std``), biases per
     ``init_bias``; ``init_std=None`` keeps PyTorch's default initialisation."""
 
-    defaults = {"optimizer": "sgd", "lr": 0.1}
-
     def __init__(self, *, impl: LayerImpl = "scratch", init_std: float | None = 0.01, init_bias: BiasInit = "zeros",
-                 **task: Any) -> None:
-        super().__init__(**task)
+                 optimizer: str = "sgd", lr: float = 0.1, **task: Any) -> None:
+        super().__init__(optimizer=optimizer, lr=lr, **task)
 
     def build_net(self) -> nn.Module:
         hp = self.hparams
@@ -58,12 +57,10 @@ class MLP(ImageClassificationTask):
     """Multilayer perceptron (book 3.9 scratch / 3.10 ``nn``; with ``dropout``, 3.13). ``impl="scratch"`` uses the
     hand-written linear layer, ReLU and dropout (uniform mask, see `zoo.nets.mlp`)."""
 
-    defaults = {"optimizer": "sgd", "lr": 0.5}
-
     def __init__(self, *, hidden_sizes: tuple[int, ...] = (256,), dropout: tuple[float, ...] = (),
                  impl: LayerImpl = "scratch", init_std: float | None = 0.01, init_bias: BiasInit = "zeros",
-                 **task: Any) -> None:
-        super().__init__(**task)
+                 optimizer: str = "sgd", lr: float = 0.5, **task: Any) -> None:
+        super().__init__(optimizer=optimizer, lr=lr, **task)
 
     def build_net(self) -> nn.Module:
         hp = self.hparams

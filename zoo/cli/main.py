@@ -1,42 +1,101 @@
-"""``python -m zoo``: LightningCLI for recipes, plus the zoo's own small commands.
+"""``python -m zoo``: the entry point. ``python -m zoo --help`` lists every command by group; ``python -m zoo CMD
+--help`` explains one.
 
-    python -m zoo fit|validate|test|predict --config recipes/NAME.yaml [--section.key value ...]
-    python -m zoo recipe NAME [extra LightningCLI arguments]     # = fit --config recipes/NAME.yaml
-    python -m zoo recipe path/to/own.yaml [...]                   # a recipe file of your own, by path
-    python -m zoo list [--paths]                                  # every recipe with its description (or file)
-    python -m zoo generate --ckpt PATH [--prefix TEXT ...]        # text from a language-model checkpoint
-    python -m zoo similar --vectors glove.6B.50d chip             # nearest words (or --ckpt of skipgram_ptb)
-    python -m zoo analogy --vectors glove.6B.50d man woman son    # a : b :: c : ?
-    python -m zoo classify-text --ckpt PATH "this movie is so great"  # label and probability per text
-    python -m zoo translate --ckpt PATH "ils regardent ." --beam-size 3  # a translation per sentence
-    python -m zoo translator-study [--data-dir DIR]                # seed 000: ERNN, LSTM, GRU, DNN compared
-    python -m zoo trajectory --optimizer NAME --lr 0.4 [...]      # an optimizer's path on a toy of book 7.2-7.6
-    python -m zoo classify --ckpt PATH [--top-k K] IMAGE [...]    # class and probability per image file
-    python -m zoo augment-grid --preset flip_crop_jitter --out grid.png [IMAGE ...]   # augmented samples (9.1)
-    python -m zoo anchors --image IMG --sizes 0.75 0.5 0.25 --ratios 1 2 0.5 --out anchors.png   # anchors (9.4.1)
-    python -m zoo detect-demo --image IMG --out detections.png   # 9.4.3 labels, 9.4.4 NMS example, kept boxes drawn
-    python -m zoo house-prices [--data-dir DIR] [--k 5] [--epochs 100] [--out submission.csv]   # Kaggle, 3.16
-    python -m zoo activations --out activations.png               # ReLU, sigmoid, tanh and derivatives (3.8)
-    python -m zoo layers-study [--steps-scale 1.0] [--out-dir runs/layers_study]   # seed 000 part 1, fig1-fig7
-    python -m zoo edge-kernel [--steps 20] [--lr 0.01]           # learn the [[1, -1]] kernel (E5.1, 5.1.4)
-    python -m zoo export --ckpt PATH --format onnx|torchscript --out FILE [--force]   # a checked graph file
-    python -m zoo results [NAME ...] [--readme README.md] [--out results]   # run recipes, results/*.json, README tables
+The commands are a table (`COMMANDS`): each names the function that runs it as ``"module:function"``, imported only
+when that command runs, so ``python -m zoo list`` does not import torch. LightningCLI's own subcommands (``fit``,
+``validate``, ``test``, ``predict``) run `ZooCLI` (`zoo.cli.lightning_cli`).
 
-Sizes that come from the data (``vocab``, ``num_classes``, ``in_channels``, ...) are linked from the datamodule to
-the model. A `ZooError` (missing data, bad prompt, unknown name) is printed as one message with exit status 1.
+A `ZooError` (missing data, bad prompt, unknown name) is printed as one ``error: ...`` line with exit status 1.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import import_module
 
-from zoo.cli.recipes import ENV_RECIPES_PATH, describe, recipe_path, recipes, recipes_dir
-from zoo.errors import ConfigError, ZooError
+from zoo.errors import ZooError
 
-__all__ = ["COMMANDS", "main", "run_lightning_cli"]
+__all__ = ["COMMANDS", "GROUPS", "Command", "main", "run_lightning_cli"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its group in ``--help``, the function that runs it (``"module:function"``, taking the argument
+    list and returning the exit status) and a one-line summary."""
+
+    group: str
+    target: str
+    summary: str
+
+    def load(self) -> Callable[[Sequence[str]], int]:
+        module, _, function = self.target.partition(":")
+        return getattr(import_module(module), function)
+
+
+TRAIN, USE, STUDY, MAINTAIN = "train", "use a checkpoint", "book demos and studies", "maintenance"
+GROUPS = (TRAIN, USE, STUDY, MAINTAIN)
+_LIGHTNING = "zoo.cli.main:lightning_subcommand"
+
+COMMANDS: dict[str, Command] = {
+    "recipe": Command(TRAIN, "zoo.cli.recipe_commands:recipe_command",
+                      "train a book experiment: python -m zoo recipe gru_lyrics [--trainer.max_epochs 10]"),
+    "list": Command(TRAIN, "zoo.cli.recipe_commands:list_command", "every recipe with its description"),
+    "models": Command(TRAIN, "zoo.cli.recipe_commands:models_command",
+                      "every model: name, class, book section, input, recipes"),
+    "fit": Command(TRAIN, _LIGHTNING, "LightningCLI: train from a config (--config recipes/NAME.yaml)"),
+    "validate": Command(TRAIN, _LIGHTNING, "LightningCLI: evaluate on the validation split (--ckpt_path)"),
+    "test": Command(TRAIN, _LIGHTNING, "LightningCLI: evaluate on the test split (--ckpt_path)"),
+    "predict": Command(TRAIN, _LIGHTNING, "LightningCLI: predict with a checkpoint (--ckpt_path)"),
+    "generate": Command(USE, "zoo.commands.text_queries:generate_command", "text from a language-model checkpoint"),
+    "similar": Command(USE, "zoo.commands.text_queries:similar_command",
+                       "nearest words by cosine similarity (GloVe, a vector file or a word2vec checkpoint)"),
+    "analogy": Command(USE, "zoo.commands.text_queries:analogy_command", "a : b :: c : ? with word vectors"),
+    "classify-text": Command(USE, "zoo.commands.text_queries:classify_text_command",
+                             "sentiment of texts with a text-classifier checkpoint"),
+    "translate": Command(USE, "zoo.commands.translate:translate_command",
+                         "translate French sentences with a translation checkpoint (greedy or beam search)"),
+    "classify": Command(USE, "zoo.commands.classify:classify_command",
+                        "class and probability of image files with an image-classifier checkpoint"),
+    "export": Command(USE, "zoo.commands.export:export_command",
+                      "a checkpoint's network as an ONNX or TorchScript file, checked against PyTorch"),
+    "activations": Command(STUDY, "zoo.studies.activations:activations_command",
+                           "ReLU, sigmoid, tanh and their derivatives as a PNG (3.8)"),
+    "house-prices": Command(STUDY, "zoo.studies.house_prices:house_prices_command",
+                            "Kaggle house prices: k-fold log-RMSE and a submission file (3.16)"),
+    "edge-kernel": Command(STUDY, "zoo.studies.edge_kernel:edge_kernel_command",
+                           "learn the [[1, -1]] edge kernel by gradient descent (5.1.4)"),
+    "trajectory": Command(STUDY, "zoo.studies.optimizer_paths:trajectory_command",
+                          "an optimizer's path on a 2-D toy function (7.2-7.6)"),
+    "augment-grid": Command(STUDY, "zoo.studies.augmentation_grid:augment_grid_command",
+                            "a PNG of augmented images (9.1)"),
+    "anchors": Command(STUDY, "zoo.studies.anchor_boxes:anchors_command",
+                       "anchor boxes centred on one pixel, drawn over an image (9.4.1)"),
+    "detect-demo": Command(STUDY, "zoo.studies.anchor_boxes:detect_demo_command",
+                           "anchor labels and non-maximum suppression on the book's example (9.4.3, 9.4.4)"),
+    "layers-study": Command(STUDY, "zoo.studies.layer_study:layers_study_command",
+                            "hand-made linear layers, depth and width (neural-network layers tutorial, part 1)"),
+    "translator-study": Command(STUDY, "zoo.studies.translator_study:translator_study_command",
+                                "RNN, LSTM, GRU and dense word-by-word translators compared (the same tutorial, "
+                                "part 2)"),
+    "results": Command(MAINTAIN, "zoo.commands.results:results_command",
+                       "run recipes, write results/<recipe>.json, regenerate the results tables"),
+}
+
+
+def usage() -> str:
+    """The text of ``python -m zoo --help``: every command, by group, with its summary."""
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: python -m zoo COMMAND [ARGS ...]     (python -m zoo COMMAND --help explains one)", ""]
+    for group in GROUPS:
+        lines.append(f"{group}:")
+        lines += [f"  {name:<{width}}  {c.summary}" for name, c in COMMANDS.items() if c.group == group]
+        lines.append("")
+    lines.append("First run: python -m zoo recipe gru_lyrics (about 2 minutes of training on 2 CPU cores). "
+                 "The documentation: docs/index.md.")
+    return "\n".join(lines)
 
 
 def run_lightning_cli(args: Sequence[str], run: bool = True):
@@ -46,7 +105,7 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
     warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")  # the zoo logs per epoch
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
     warnings.filterwarnings("ignore", ".*LightningCLI's args parameter is intended.*")  # args are given on purpose
-    from zoo.cli.zoo_cli import ZooCLI
+    from zoo.cli.lightning_cli import ZooCLI
 
     return ZooCLI(
         subclass_mode_model=True,
@@ -57,164 +116,29 @@ def run_lightning_cli(args: Sequence[str], run: bool = True):
     )
 
 
-def _cmd_recipe(argv: Sequence[str]) -> int:
-    if not argv or argv[0].startswith("-"):
-        raise ConfigError("usage: python -m zoo recipe NAME|PATH.yaml [LightningCLI arguments]; `python -m zoo list` "
-                          "lists the recipes")
-    run_lightning_cli(["fit", "--config", str(recipe_path(argv[0])), *argv[1:]])
+def lightning_subcommand(argv: Sequence[str]) -> int:
+    """``fit``/``validate``/``test``/``predict``: LightningCLI, with the subcommand as the first argument."""
+    run_lightning_cli(argv)
     return 0
-
-
-def _cmd_list(argv: Sequence[str]) -> int:
-    """``zoo list [--paths]``: every recipe with its description (``--paths``: with its file instead)."""
-    unknown = [a for a in argv if a != "--paths"]
-    if unknown:
-        raise ConfigError(f"usage: python -m zoo list [--paths] (got {' '.join(unknown)})")
-    found = recipes()
-    if not found:
-        raise ConfigError(f"no recipes found: {recipes_dir()} holds no .yaml file (a broken install? reinstall "
-                          f"lightning-zoo) and ${ENV_RECIPES_PATH} names no folder with recipes")
-    width = max(len(n) for n in found)
-    try:
-        for name, path in found.items():
-            print(f"{name:<{width}}  {path if '--paths' in argv else describe(path)}", flush=True)
-    except BrokenPipeError:  # `zoo list | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
-    return 0
-
-
-def _cmd_generate(argv: Sequence[str]) -> int:
-    from zoo.cli.text_commands import generate_command
-
-    return generate_command(argv)
-
-
-def _cmd_similar(argv: Sequence[str]) -> int:
-    from zoo.cli.text_commands import similar_command
-
-    return similar_command(argv)
-
-
-def _cmd_analogy(argv: Sequence[str]) -> int:
-    from zoo.cli.text_commands import analogy_command
-
-    return analogy_command(argv)
-
-
-def _cmd_classify_text(argv: Sequence[str]) -> int:
-    from zoo.cli.text_commands import classify_text_command
-
-    return classify_text_command(argv)
-
-
-def _cmd_translate(argv: Sequence[str]) -> int:
-    from zoo.cli.translation_commands import translate_command
-
-    return translate_command(argv)
-
-
-def _cmd_translator_study(argv: Sequence[str]) -> int:
-    from zoo.cli.study_commands import translator_study_command
-
-    return translator_study_command(argv)
-
-
-def _cmd_trajectory(argv: Sequence[str]) -> int:
-    from zoo.cli.optim_commands import trajectory_command
-
-    return trajectory_command(argv)
-
-
-def _cmd_classify(argv: Sequence[str]) -> int:
-    from zoo.cli.vision_commands import classify_command
-
-    return classify_command(argv)
-
-
-def _cmd_augment_grid(argv: Sequence[str]) -> int:
-    from zoo.cli.vision_commands import augment_grid_command
-
-    return augment_grid_command(argv)
-
-
-def _cmd_anchors(argv: Sequence[str]) -> int:
-    from zoo.cli.detection_commands import anchors_command
-
-    return anchors_command(argv)
-
-
-def _cmd_detect_demo(argv: Sequence[str]) -> int:
-    from zoo.cli.detection_commands import detect_demo_command
-
-    return detect_demo_command(argv)
-
-
-def _cmd_house_prices(argv: Sequence[str]) -> int:
-    from zoo.cli.house_commands import house_prices_command
-
-    return house_prices_command(argv)
-
-
-def _cmd_activations(argv: Sequence[str]) -> int:
-    from zoo.cli.activation_commands import activations_command
-
-    return activations_command(argv)
-
-
-def _cmd_layers_study(argv: Sequence[str]) -> int:
-    from zoo.cli.seed000_commands import layers_study_command
-
-    return layers_study_command(argv)
-
-
-def _cmd_edge_kernel(argv: Sequence[str]) -> int:
-    from zoo.cli.conv_commands import edge_kernel_command
-
-    return edge_kernel_command(argv)
-
-
-def _cmd_export(argv: Sequence[str]) -> int:
-    from zoo.cli.export_commands import export_command
-
-    return export_command(argv)
-
-
-def _cmd_results(argv: Sequence[str]) -> int:
-    from zoo.cli.results_commands import results_command
-
-    return results_command(argv)
-
-
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
-    "recipe": _cmd_recipe,
-    "list": _cmd_list,
-    "generate": _cmd_generate,
-    "similar": _cmd_similar,
-    "analogy": _cmd_analogy,
-    "classify-text": _cmd_classify_text,
-    "translate": _cmd_translate,
-    "translator-study": _cmd_translator_study,
-    "trajectory": _cmd_trajectory,
-    "classify": _cmd_classify,
-    "augment-grid": _cmd_augment_grid,
-    "anchors": _cmd_anchors,
-    "detect-demo": _cmd_detect_demo,
-    "house-prices": _cmd_house_prices,
-    "activations": _cmd_activations,
-    "layers-study": _cmd_layers_study,
-    "edge-kernel": _cmd_edge_kernel,
-    "export": _cmd_export,
-    "results": _cmd_results,
-}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m zoo`` and the ``zoo`` script."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args and args[0] in COMMANDS:
-            sys.exit(COMMANDS[args[0]](args[1:]))
-        run_lightning_cli(args)
+        if not args or args[0] in ("-h", "--help", "help"):
+            print(usage())
+            sys.exit(0 if args else 2)
+        name = args[0]
+        if name not in COMMANDS:
+            from zoo.errors import ConfigError
+
+            raise ConfigError(f"unknown command {name!r}; python -m zoo --help lists them")
+        command = COMMANDS[name]
+        if command.target == _LIGHTNING:  # returns, as LightningCLI does (a caller may read its results)
+            run_lightning_cli(args)
+            return
+        sys.exit(command.load()(args[1:]))
     except ZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -228,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except BaseException as exc:
-        from zoo.cli.run_control import RunStopped
+        from zoo.runtime.run_control import RunStopped
 
         if isinstance(exc, RunStopped):  # Ctrl-C or SIGTERM, handled at a batch end: the summary is printed
             sys.exit(exc.status)

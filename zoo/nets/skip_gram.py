@@ -75,6 +75,9 @@ class SkipGramNet(nn.Module):
         scores = skip_gram_scores(centers, contexts_negatives, self.center.weight, self.context.weight, mask)
         return scores.unsqueeze(1)  # (B, L) -> (B, 1, L)
 
+    #: The state-dict key of the word vectors (a word-embedding checkpoint records it).
+    word_vectors_key = "center.weight"
+
     def word_vectors(self) -> torch.Tensor:
         """The centre vectors (V, D), the embedding the book queries after training."""
         return self.center.weight.detach()

@@ -29,7 +29,7 @@ Fine-tuning (book 9.2) is an option of the task, for every classifier: ``pretrai
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -39,11 +39,11 @@ from torch import nn
 from zoo.errors import ConfigError
 from zoo.nets.layers import output_shape
 from zoo.optim import build_optimizer, decay_groups
+from zoo.pretrained.image_weights import weights_name, weights_preprocess
 from zoo.tasks.base import ZooTask
 from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
 from zoo.tasks.finetuning import check_finetuning, head_param_groups, load_pretrained, pretrained_weights
 from zoo.validation import check_hyperparameters
-from zoo.weights import weights_name, weights_preprocess
 
 __all__ = ["ImageClassificationTask", "Preprocess"]
 
@@ -61,13 +61,11 @@ class ImageClassificationTask(ZooTask):
     Args:
         num_classes: output classes (linked from ``datamodule.num_classes`` by the CLI).
         in_channels: image channels (linked from ``datamodule.in_channels``).
-        image_size: side of the square input images (linked from ``datamodule.image_size``: the resize, if any);
-            ``None``: the architecture's book setting (its ``defaults``).
+        image_size: side of the square input images (linked from ``datamodule.image_size``: the resize, if any).
         classes: class names, index = label (linked from ``datamodule.classes``); ``predict`` returns names when
             they are known.
-        optimizer: name for `zoo.optim.build_optimizer` (``"sgd"``, ``"adam"``, ...); ``None``: the
-            architecture's book setting.
-        lr: learning rate; ``None``: the architecture's book setting.
+        optimizer: name for `zoo.optim.build_optimizer` (``"sgd"``, ``"adam"``, ...).
+        lr: learning rate.
         momentum: SGD/RMSprop momentum (0 for none).
         weight_decay: L2 penalty on weights only; biases and normalisation parameters are not decayed (book 3.12.3).
         preprocess: how image files become input (``resize``, ``crop``, ``mean``, ``std``, ``channels``); recorded
@@ -76,7 +74,8 @@ class ImageClassificationTask(ZooTask):
             default entry of the network's weights family, e.g. ``ResNet18_Weights.IMAGENET1K_V1``) or an entry's
             name. The head stays new (``num_classes`` outputs). Needs a network that names its ``weights_family``
             and 3 input channels. The file comes from torch's cache, ``$TORCH_HOME/hub/checkpoints``, downloaded
-            there once (`zoo.weights`).
+            there once (`zoo.pretrained.image_weights`), when `load_pretrained` runs (``zoo.create_model`` and the
+            command line call it; a Trainer run calls it at its start unless it restores a checkpoint).
         weights_path: a local ``.pth`` state dict used instead of torch's cache (for ResNet-18, torchvision's
             ``resnet18-f37072fd.pth``; for other networks, a state dict of their ``features``); implies pretrained.
         head_lr_mult: the head's learning rate is ``head_lr_mult * lr`` through optimizer parameter groups (book
@@ -91,23 +90,20 @@ class ImageClassificationTask(ZooTask):
             another order. LeNet's training step on the CPU: 25-27 ms instead of 30-47 ms (batch 256, 2 cores);
             ``lenet_fashion_mnist`` turns it on.
 
-    Weights are loaded when the model is built (a log line names them; the fit summary repeats it), except while a
-    checkpoint is being restored (``load_from_checkpoint``, ``--ckpt_path``), which supplies every tensor anyway.
+    The constructor builds the network and reads no file: pretrained weights are loaded by `load_pretrained` (a log
+    line names them; the fit summary repeats it). An architecture whose book setting differs from a default here
+    restates the argument with its own default (``AlexNet(image_size=224)``).
     """
-
-    #: The task's own settings of the three arguments that default to ``None``; an architecture's ``defaults`` (its
-    #: book section's settings of some of them) override these.
-    TASK_DEFAULTS: ClassVar[dict[str, Any]] = {"optimizer": "adam", "lr": 1e-3, "image_size": 28}
-    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
+        *,
         num_classes: int = 10,
         in_channels: int = 1,
-        image_size: int | None = None,
+        image_size: int = 28,
         classes: list[str] | None = None,
-        optimizer: str | None = None,
-        lr: float | None = None,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         preprocess: Preprocess = None,
@@ -119,11 +115,7 @@ class ImageClassificationTask(ZooTask):
         channels_last: bool = False,
     ) -> None:
         super().__init__()
-        defaults = {**self.TASK_DEFAULTS, **self.defaults}
-        image_size = defaults["image_size"] if image_size is None else image_size
-        optimizer = defaults["optimizer"] if optimizer is None else optimizer
-        lr = defaults["lr"] if lr is None else lr
-        self.save_hyperparameters()  # collects the subclass's arguments too, and the values just resolved
+        self.save_hyperparameters()  # collects the subclass's arguments too
         name = type(self).__name__
         check_hyperparameters(self.hparams, name)
         _check_sizes(name, num_classes, in_channels, image_size, classes)
@@ -133,7 +125,7 @@ class ImageClassificationTask(ZooTask):
             raise
         except ValueError as exc:  # the plain networks raise ValueError for impossible settings
             raise ConfigError(f"{name}: {exc}") from exc
-        self._setup_weights()
+        self._check_finetuning()
         if channels_last:
             self.net.to(memory_format=torch.channels_last)  # 4-D weights only; the same values, NHWC strides
         self._check_input_size()
@@ -145,17 +137,28 @@ class ImageClassificationTask(ZooTask):
         raise NotImplementedError(f"{type(self).__name__} must implement build_net()")
 
     # ---------------------------------------------------------------- fine-tuning (zoo.tasks.finetuning)
-    def _setup_weights(self) -> None:
-        """Validate the fine-tuning options, load pretrained weights into ``features`` and freeze it if asked."""
+    def _check_finetuning(self) -> None:
+        """Validate the fine-tuning options (nothing is read) and freeze the backbone if asked."""
         hp, name = self.hparams, type(self).__name__
         self.pretrained_entry = pretrained_weights(self.net, hp.pretrained, name)
-        pretrained = self.pretrained_entry is not None or bool(hp.weights_path)
-        check_finetuning(name, pretrained, hp.in_channels, hp.head_lr_mult, hp.freeze_backbone,
+        self.wants_pretrained = self.pretrained_entry is not None or bool(hp.weights_path)
+        check_finetuning(name, self.wants_pretrained, hp.in_channels, hp.head_lr_mult, hp.freeze_backbone,
                          from_torchvision=self.pretrained_entry is not None)
         self.initial_weights = "random"
-        if pretrained:
-            self.initial_weights = load_pretrained(self.net, self.pretrained_entry, hp.weights_path, name)
+        if self.wants_pretrained:
+            self.initial_weights = "pretrained weights not loaded yet (load_pretrained)"
             self.net.features.requires_grad_(not hp.freeze_backbone)
+
+    def _load_pretrained(self) -> None:
+        """The backbone's pretrained weights, from torch's cache (downloaded once) or ``weights_path``."""
+        if self.wants_pretrained:
+            self.initial_weights = load_pretrained(self.net, self.pretrained_entry, self.hparams.weights_path,
+                                                   type(self).__name__)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        if self.wants_pretrained:
+            self.initial_weights = "the checkpoint's (trained from pretrained weights)"
 
     def train(self, mode: bool = True) -> ImageClassificationTask:
         """``nn.Module.train``, except that a frozen backbone stays in eval mode (its BatchNorm statistics fixed)."""
@@ -201,7 +204,28 @@ class ImageClassificationTask(ZooTask):
                               "batches with datamodule.transform(x) (the zoo's datamodules do it on transfer)")
         if x.dim() == 4 and self.hparams.get("channels_last"):
             x = x.contiguous(memory_format=torch.channels_last)  # (B, C, H, W) with NHWC strides
-        return self.net(x)
+        try:
+            return self.net(x)
+        except RuntimeError as exc:
+            error = self._input_error(x, exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _input_error(self, x: torch.Tensor, exc: RuntimeError) -> ConfigError | None:
+        """A shape failure on input that is not what the model was built for, as an error naming the argument."""
+        hp, name = self.hparams, type(self).__name__
+        if x.dim() != 4:
+            return ConfigError(f"{name} takes images (B, C, H, W), got a tensor of shape {tuple(x.shape)}")
+        _, channels, height, width = x.shape
+        if channels != hp.in_channels:
+            return ConfigError(f"{name} was built for in_channels={hp.in_channels}, got {channels}-channel images "
+                               f"{tuple(x.shape)}; build it with in_channels={channels}")
+        if (height, width) != (hp.image_size, hp.image_size):
+            return ConfigError(f"{name} was built for image_size={hp.image_size}, got {height}x{width} images "
+                               f"({str(exc).splitlines()[0]}); build it with image_size={height} or resize the "
+                               f"images to {hp.image_size}x{hp.image_size}")
+        return None
 
     def loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy over the batch; architectures may swap in their own (e.g. the from-scratch one)."""
@@ -244,8 +268,10 @@ class ImageClassificationTask(ZooTask):
 
     # ---------------------------------------------------------------- classifying image files
     def on_fit_start(self) -> None:
-        """Record the datamodule's evaluation preprocessing (``datamodule.preprocess``) in ``hparams.preprocess``, and
-        warn when its normalisation is not the one the pretrained weights expect."""
+        """Load pretrained weights (unless a checkpoint was restored), record the datamodule's evaluation
+        preprocessing (``datamodule.preprocess``) in ``hparams.preprocess``, and warn when its normalisation is not
+        the one the pretrained weights expect."""
+        super().on_fit_start()
         datamodule = self._trainer.datamodule if self._trainer is not None else None
         preprocess = getattr(datamodule, "preprocess", None)
         if isinstance(preprocess, dict):

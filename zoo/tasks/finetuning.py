@@ -5,9 +5,9 @@ The classification task calls these; they take the plain network, so they work f
 
 * Pretrained weights: a network that can take torchvision weights names the enum in its class attribute
   ``weights_family`` (`zoo.nets.resnet.TorchvisionResNet18`: ``"ResNet18_Weights"``) and copies a torchvision state
-  dict into ``features`` with ``load_backbone``. The file comes through `zoo.weights` (torch's cache, a download, or
-  a local ``weights_path``). A network without ``load_backbone`` takes, from ``weights_path``, a state dict of its
-  own ``features``.
+  dict into ``features`` with ``load_backbone``. The file comes through `zoo.pretrained.image_weights` (torch's cache,
+  a download, or a local ``weights_path``). A network without ``load_backbone`` takes, from ``weights_path``, a state
+  dict of its own ``features``.
 * ``head_lr_mult``: the head's parameter groups get ``head_lr_mult * lr`` (book 9.2.1.2: 10).
 * ``freeze_backbone``: ``features`` gets no gradient, is left out of the optimizer, and stays in eval mode so its
   BatchNorm statistics do not move either; only the head learns.
@@ -15,6 +15,7 @@ The classification task calls these; they take the plain network, so they work f
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lightning.pytorch.utilities import rank_zero_info
@@ -22,9 +23,10 @@ from torch import nn
 
 from zoo.errors import ConfigError, WeightsUnavailableError
 from zoo.optim import decay_groups
-from zoo.weights import load_weights, restoring_from_checkpoint, weights_entry, weights_name
+from zoo.pretrained.image_weights import file_sha256, load_weights, published_hash_prefix, weights_entry, weights_name
 
-__all__ = ["asks_for_pretrained", "check_finetuning", "head_param_groups", "load_pretrained", "pretrained_weights"]
+__all__ = ["asks_for_pretrained", "check_finetuning", "describe_weights", "head_param_groups", "load_pretrained",
+           "pretrained_weights"]
 
 
 def asks_for_pretrained(pretrained: bool | str | None) -> bool:
@@ -57,13 +59,11 @@ def check_finetuning(owner: str, pretrained: bool, in_channels: int, head_lr_mul
 
 
 def load_pretrained(net: nn.Module, weights, weights_path: str | None, owner: str) -> str:
-    """Copy the pretrained backbone into ``net.features``; returns where it came from, for the run summary.
+    """Copy the pretrained backbone into ``net.features``; returns what was loaded, for the run summary.
 
-    While a checkpoint is being restored nothing is read: the checkpoint supplies every tensor.
+    A ``weights_path`` file is named by its path and SHA-256, and as the torchvision entry only when its digest is
+    the one that entry publishes (the start of its file name's hash, checked by torch.hub on download).
     """
-    label = weights_name(weights) if weights is not None else "a state dict"
-    if restoring_from_checkpoint():
-        return f"{label} when trained (a checkpoint supplies the tensors now)"
     state, source = load_weights(weights, weights_path)
     load = getattr(net, "load_backbone", None) or net.features.load_state_dict
     try:
@@ -74,9 +74,20 @@ def load_pretrained(net: nn.Module, weights, weights_path: str | None, owner: st
         kind = f"a torchvision {family} state dict" if family else "a state dict of its features"
         raise WeightsUnavailableError(f"{source} does not hold weights for {type(net).__name__} ({kind}): "
                                       f"{detail}") from exc
-    description = f"{label} from {source}"
+    description = describe_weights(weights, weights_path, source)
     rank_zero_info(f"{owner}: loaded pretrained weights {description}")
     return description
+
+
+def describe_weights(weights, weights_path: str | None, source: str) -> str:
+    """``"ResNet18_Weights.IMAGENET1K_V1 from <cache file>"``, or for a file of the user's,
+    ``"<path> (sha256 1a2b3c4d5e6f)"`` unless its digest is the torchvision entry's."""
+    if not weights_path:
+        return f"{weights_name(weights)} from {source}"
+    digest = file_sha256(Path(weights_path).expanduser())
+    if weights is not None and digest.startswith(published_hash_prefix(weights)):
+        return f"{weights_name(weights)} from {source} (sha256 {digest[:12]}, the published file)"
+    return f"{source} (sha256 {digest[:12]})"
 
 
 def head_param_groups(net: nn.Module, lr: float, head_lr_mult: float, weight_decay: float) -> list[dict[str, Any]]:

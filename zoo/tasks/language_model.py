@@ -23,10 +23,10 @@ from torch import nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from zoo.errors import ConfigError, PromptError
+from zoo.io.resume import gather_per_rank, load_metric_states, metric_states, saved_mid_epoch
+from zoo.io.run_files import run_dir
 from zoo.optim import build_optimizer
 from zoo.tasks.base import ZooTask
-from zoo.tasks.resume import gather_per_rank, load_metric_states, metric_states, saved_mid_epoch
-from zoo.tasks.run_files import run_dir
 from zoo.validation import check_hyperparameters
 
 __all__ = ["BOOK_PREFIXES", "LanguageModelTask", "LossPerplexity"]
@@ -86,6 +86,7 @@ class LanguageModelTask(ZooTask):
 
     def __init__(
         self,
+        *,
         vocab: list[str] | None = None,
         optimizer: str = "adam",
         lr: float = 1e-3,

@@ -67,6 +67,7 @@ class RegressionTask(ZooTask):
 
     def __init__(
         self,
+        *,
         num_features: int | None = None,
         loss: Loss = "squared",
         optimizer: str = "sgd",

@@ -84,7 +84,7 @@ class Seq2SeqTask(ZooTask):
         count_first_pad: also train on and count the first <pad> after <eos>, as the book's printed code does.
     """
 
-    def __init__(self, src_vocab: list[str] | None = None, tgt_vocab: list[str] | None = None, max_seq_len: int = 7,
+    def __init__(self, *, src_vocab: list[str] | None = None, tgt_vocab: list[str] | None = None, max_seq_len: int = 7,
                  optimizer: str = "adam", lr: float = 0.01, clip_gradients: float | None = None, beam_size: int = 1,
                  length_penalty: float = 0.75, bleu_k: int = 2, probes: list[list[str]] | None = None,
                  count_first_pad: bool = False) -> None:

@@ -5,11 +5,12 @@ epoch's loss and accuracy per split come from `zoo.tasks.classifier_metrics` (sh
 logged as ``train/*`` and, for what the validation loader serves, ``val/*`` or ``test/*``.
 
 Pretrained embeddings (book 10.7.2.1) are an option of the task: ``embedding`` names GloVe (``glove.6B.100d``), a
-vector file in the GloVe text format, or a zoo word2vec checkpoint (`zoo.word_vectors`); every embedding table of the
-network (``embedding``, and ``constant_embedding`` when it has one) starts from those vectors, words without one from
-zero (the book's choice; how many were found is printed, which the book meant to and did not). ``freeze_embedding``
-keeps ``embedding`` fixed (10.7); a ``constant_embedding`` is always fixed (10.8). While a checkpoint is restored the
-vectors are not read: the checkpoint holds every tensor.
+vector file in the GloVe text format, or a zoo word2vec checkpoint (`zoo.pretrained.word_vectors`); every embedding
+table of the network (``embedding``, and ``constant_embedding`` when it has one) starts from those vectors, words
+without one from zero (the book's choice; how many were found is printed, which the book meant to and did not).
+``freeze_embedding`` keeps ``embedding`` fixed (10.7); a ``constant_embedding`` is always fixed (10.8). The
+constructor reads no vectors: `load_pretrained` does (``zoo.create_model``, the command line and the start of a
+Trainer run call it), and never after a checkpoint was restored, which holds every tensor.
 
 The vocabulary and the class names travel in the hyperparameters, so ``classify(texts)`` works from a checkpoint
 alone: a text is lower-cased and split on spaces as in training, unknown words become ``<unk>``.
@@ -26,11 +27,10 @@ from torch import nn
 
 from zoo.errors import ConfigError, DataUnavailableError, PromptError
 from zoo.optim import build_optimizer
+from zoo.pretrained.word_vectors import WordVectors
 from zoo.tasks.base import ZooTask
 from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
 from zoo.validation import check_hyperparameters
-from zoo.weights import restoring_from_checkpoint
-from zoo.word_vectors import WordVectors
 
 __all__ = ["TextClassificationTask"]
 
@@ -52,7 +52,7 @@ class TextClassificationTask(ZooTask):
         optimizer, lr, momentum, weight_decay: the optimizer (book: Adam over the trainable parameters).
     """
 
-    def __init__(self, vocab: list[str] | None = None, classes: list[str] | None = None, max_len: int = 500,
+    def __init__(self, *, vocab: list[str] | None = None, classes: list[str] | None = None, max_len: int = 500,
                  embedding: str = "random", freeze_embedding: bool = False, optimizer: str = "adam",
                  lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__()
@@ -70,7 +70,7 @@ class TextClassificationTask(ZooTask):
         self.vocab = list(vocab)
         self.index = {token: i for i, token in enumerate(self.vocab)}
         self.net = self.build_net()
-        self.initial_embedding = self._load_embedding()
+        self.initial_embedding = "random" if embedding == "random" else f"{embedding}, not loaded yet (load_pretrained)"
         if freeze_embedding:
             self.net.embedding.weight.requires_grad_(False)
         self.metrics = EpochMetrics(len(classes))
@@ -84,12 +84,18 @@ class TextClassificationTask(ZooTask):
         return self.index[PAD]
 
     # ---------------------------------------------------------------- pretrained embeddings (book 10.7.2.1)
+    def _load_pretrained(self) -> None:
+        """Copy the pretrained vectors named by ``embedding`` into every embedding table."""
+        if self.hparams.embedding != "random":
+            self.initial_embedding = self._load_embedding()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        if self.hparams.embedding != "random":
+            self.initial_embedding = f"the checkpoint's (trained from {self.hparams.embedding})"
+
     def _load_embedding(self) -> str:
         hp = self.hparams
-        if hp.embedding == "random":
-            return "random"
-        if restoring_from_checkpoint():
-            return f"{hp.embedding} when trained (the checkpoint holds the tensors now)"
         tables = [t for t in (self.net.embedding, getattr(self.net, "constant_embedding", None)) if t is not None]
         try:
             vectors = WordVectors.load(hp.embedding)

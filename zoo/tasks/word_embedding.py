@@ -22,12 +22,13 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from zoo.errors import ConfigError
+from zoo.io.checkpoints import WORD_VECTORS_KEY
+from zoo.io.run_files import run_dir
 from zoo.ops.losses import masked_sigmoid_bce
 from zoo.optim import build_optimizer
+from zoo.pretrained.word_vectors import WordVectors
 from zoo.tasks.base import ZooTask
-from zoo.tasks.run_files import run_dir
 from zoo.validation import check_hyperparameters
-from zoo.word_vectors import WordVectors
 
 __all__ = ["WordEmbeddingTask"]
 
@@ -46,7 +47,7 @@ class WordEmbeddingTask(ZooTask):
         num_neighbours: how many neighbours (book: 3).
     """
 
-    def __init__(self, vocab: list[str] | None = None, optimizer: str = "adam", lr: float = 0.01,
+    def __init__(self, *, vocab: list[str] | None = None, optimizer: str = "adam", lr: float = 0.01,
                  probe_words: list[str] | None = None, num_neighbours: int = 3) -> None:
         super().__init__()
         if not vocab:
@@ -121,6 +122,11 @@ class WordEmbeddingTask(ZooTask):
             lines.append(f"nearest to {word!r}:")
             lines += [f"  cosine sim={c:.3f}: {w}" for w, c in vectors.similar(word, self.hparams.num_neighbours)]
         return lines
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """Name the table that holds the word vectors, so `WordVectors.from_checkpoint` reads them from the file."""
+        checkpoint[WORD_VECTORS_KEY] = "net." + self.net.word_vectors_key
+        super().on_save_checkpoint(checkpoint)
 
     def on_train_end(self) -> None:
         self._write_results()

@@ -24,7 +24,7 @@ import torch
 from torchvision.datasets import CIFAR10
 from torchvision.datasets.utils import check_integrity
 
-from datamodules.download import Resource, ensure_extracted, fetch
+from datamodules.download import Resource, checksum_note, ensure_extracted, fetch
 from datamodules.images import DecodedImageDataModule
 from zoo.errors import DataError
 
@@ -148,9 +148,9 @@ class CIFAR10DataModule(DecodedImageDataModule):
         # incomplete or corrupt: unpack again from the verified archive; the old folder stays until that succeeds
         ensure_extracted(archive, self.root, self.folder, force=True)
         bad = self.bad_files()
-        if bad:
-            raise DataError(f"{archive} passed its md5 check, but {', '.join(bad)} inside fail theirs; "
-                            "is it the right file?")
+        if bad:  # "passed its md5 check" only when it did (not under ZOO_VERIFY_CHECKSUMS=0)
+            raise DataError(f"{archive} {checksum_note(archive, cifar10_resource())}, but {', '.join(bad)} inside "
+                            "fail theirs; is it the right file?")
 
     def sources(self, train: bool) -> list[Path]:
         names = [name for name, _ in (CIFAR10.train_list if train else CIFAR10.test_list)]

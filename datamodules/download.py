@@ -1,4 +1,4 @@
-"""Finding, downloading, verifying and unpacking dataset files (the data rules of DESIGN.md).
+"""Finding, downloading, verifying and unpacking dataset files.
 
 Where a file comes from, in order:
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import hashlib
 import http.client
 import logging
@@ -42,9 +43,10 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from zoo.errors import ChecksumError, ConfigError, DataError, DataUnavailableError, UnsafeArchiveError
+from zoo.files import new_temp_file
 
-__all__ = ["Resource", "cache_root", "ensure_extracted", "extract", "fetch", "file_hash", "new_temp_file",
-           "read_member", "storage_error"]
+__all__ = ["Resource", "cache_root", "checksum_note", "checksums_verified", "ensure_extracted", "extract", "fetch",
+           "file_hash", "new_temp_file", "read_member", "remove_stale_staging", "storage_error"]
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +64,24 @@ class Resource:
 
     Args:
         filename: the file's name in the cache, the mirror and the last path part of most URLs.
-        urls: public URLs, tried in order after the cache and the mirror.
+        urls: public URLs, tried in order after the cache, the mirror and the system copies.
         checksum: hex digest of the file's bytes.
         algorithm: ``hashlib`` name of the digest (``sha1``, ``md5``, ``sha256``).
+        system_folders: folders where an operating-system package installs the file under ``filename`` (Debian's
+            ``dataset-fashion-mnist``: ``/usr/share/datasets/fashion-mnist``); a copy there is read in place, never
+            modified, and tried after the mirror and before the network.
+        gunzipped_sha256: for a ``.gz`` file, the SHA-256 of its unpacked bytes: a system copy that was recompressed
+            (other archive bytes, the same content) is accepted when its content has this digest.
+        package_hint: how to install the system package, said when nothing is found.
     """
 
     filename: str
     urls: tuple[str, ...]
     checksum: str
     algorithm: str = "sha1"
+    system_folders: tuple[str, ...] = ()
+    gunzipped_sha256: str | None = None
+    package_hint: str | None = None
 
     def describe(self) -> str:
         urls = "\n".join(f"    {u}" for u in self.urls) or "    (no public URL)"
@@ -106,29 +117,6 @@ def _file_in_the_way(path: Path) -> Path | None:
         if candidate.exists():
             return None if candidate.is_dir() else candidate
     return None
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where Linux shows it (a thread-safe read)."""
-    try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def new_temp_file(folder: Path, name: str) -> Path:
-    """An empty file ``folder/.<name>.<random>.part`` with the permissions a plain ``open(path, "w")`` would give
-    (``0o666`` less the umask), not ``mkstemp``'s owner-only ``0o600``: renamed into place, it can be read by everyone
-    a shared cache is meant for. `OSError` when the folder cannot be written."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-    os.close(fd)
-    os.chmod(tmp_name, 0o666 & ~_umask())
-    return Path(tmp_name)
 
 
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
@@ -183,17 +171,63 @@ def file_hash(path: Path, algorithm: str = "sha1") -> str:
     return digest.hexdigest()
 
 
-def _sources(resource: Resource) -> Iterator[str]:
-    """Mirror first, then the public URLs (unless offline)."""
+def _mirror_sources(resource: Resource) -> Iterator[str]:
+    """The mirror's copy, if a mirror is set."""
     mirror = os.environ.get(ENV_MIRROR, "").strip()
     if mirror:
         if urllib.parse.urlparse(mirror).scheme in ("http", "https", "ftp", "file"):
             yield mirror.rstrip("/") + "/" + urllib.parse.quote(resource.filename)
         else:
             yield str(Path(mirror).expanduser() / resource.filename)
+
+
+def _network_sources(resource: Resource) -> Iterator[str]:
+    """The public URLs, unless offline."""
     if os.environ.get(ENV_OFFLINE, "") not in ("", "0"):
         return
     yield from resource.urls
+
+
+def _gunzipped_sha256(path: Path) -> str | None:
+    """SHA-256 of a gzip file's unpacked bytes, or None when it is not a readable gzip file."""
+    digest = hashlib.sha256()
+    try:
+        with gzip.open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                digest.update(chunk)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return digest.hexdigest()
+
+
+def system_copy(resource: Resource, problems: list[str] | None = None) -> Path | None:
+    """A verified copy of ``resource`` in one of its ``system_folders`` (read in place), or None.
+
+    A copy is verified by its bytes (the published checksum) or, when it was recompressed, by the SHA-256 of its
+    unpacked content (``gunzipped_sha256``). A copy that matches neither is refused and said in ``problems``.
+    """
+    for folder in resource.system_folders:
+        path = Path(folder) / resource.filename
+        if not path.is_file():
+            continue
+        try:
+            if file_hash(path, resource.algorithm) == resource.checksum:
+                return path
+            content = _gunzipped_sha256(path) if resource.gunzipped_sha256 else None
+        except OSError as exc:
+            (problems if problems is not None else []).append(f"{path}: cannot be read ({exc})")
+            continue
+        if content is not None and content == resource.gunzipped_sha256:
+            log.info("using %s (recompressed; its unpacked content has the published sha256)", path)
+            return path
+        if os.environ.get(ENV_VERIFY, "1").strip().lower() in ("0", "false", "no"):
+            log.warning("%s=0: using %s although it matches neither the published %s nor the published content "
+                        "digest", ENV_VERIFY, path, resource.algorithm)
+            return path
+        if problems is not None:
+            problems.append(f"the system copy {path} matches neither the published {resource.algorithm} "
+                            f"{resource.checksum} nor the sha256 of the published content; it was not used")
+    return None
 
 
 class _WriteError(Exception):
@@ -235,6 +269,29 @@ def _write_or_wrap(reader: BinaryIO, tmp: Path, size: int | None) -> None:
         raise
 
 
+def checksums_verified() -> bool:
+    """False when ``$ZOO_VERIFY_CHECKSUMS=0`` lets files through whatever their checksum."""
+    return os.environ.get(ENV_VERIFY, "1").strip().lower() not in ("0", "false", "no")
+
+
+def checksum_note(path: Path, resource: Resource) -> str:
+    """What can be said of ``path`` against ``resource``'s checksum, for a message that goes on "..., but": "passed
+    its md5 check" only when its bytes have the published digest; under ``$ZOO_VERIFY_CHECKSUMS=0`` a file that
+    does not is said to have been used unchecked, with both digests."""
+    try:
+        actual = file_hash(path, resource.algorithm)
+    except OSError:
+        actual = None
+    if actual == resource.checksum:
+        return f"passed its {resource.algorithm} check"
+    if resource.gunzipped_sha256 and _gunzipped_sha256(path) == resource.gunzipped_sha256:
+        return "has the published content (a recompressed copy)"
+    if checksums_verified():  # cannot happen for a file fetch returned; said plainly if it does
+        return f"does not have the published {resource.algorithm} ({actual or 'unreadable'}, not {resource.checksum})"
+    return (f"was used without a checksum check ({ENV_VERIFY}=0; its {resource.algorithm} is {actual or 'unreadable'}, "
+            f"the published one {resource.checksum})")
+
+
 def _mismatch(path: Path, resource: Resource, origin: str) -> str | None:
     """The file's digest if it differs from the published one (and verification is on), else ``None``."""
     actual = file_hash(path, resource.algorithm)
@@ -247,13 +304,49 @@ def _mismatch(path: Path, resource: Resource, origin: str) -> str | None:
     return actual
 
 
+def _copy_verified(source: str, resource: Resource, root: Path, dest: Path, failures: list[str],
+                   mismatches: list[str]) -> bool:
+    """Copy ``source`` to ``dest`` through a temporary file if its bytes match the checksum; True when done. A
+    failure is appended to ``failures`` (unreachable) or ``mismatches`` (wrong bytes)."""
+    try:
+        tmp = new_temp_file(root, resource.filename)
+    except OSError as exc:
+        raise storage_error(exc, root, resource.filename) or DataError(
+            f"cannot write {resource.filename} to {root} ({exc})") from None
+    try:
+        log.info("fetching %s from %s", resource.filename, source)
+        _copy_to(source, tmp)
+        actual = _mismatch(tmp, resource, source)
+        if actual is not None:
+            mismatches.append(f"checksum mismatch for {resource.filename} from {source}: expected "
+                              f"{resource.algorithm} {resource.checksum}, got {actual}; that copy was not kept")
+            return False
+        os.replace(tmp, dest)
+        for line in mismatches:  # said once, here, when a later source served the right bytes
+            log.warning("%s (using %s instead)", line, source)
+        return True
+    except _WriteError as exc:
+        raise storage_error(exc.error, root, resource.filename, exc.size) or DataError(
+            f"cannot write {resource.filename} to {root} ({exc.error})") from None
+    except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        failures.append(f"{source}: {reason}")
+        if isinstance(reason, TimeoutError):  # a firewalled network: every further URL would hang as long
+            failures.append("remaining URLs skipped after a network timeout")
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def fetch(resource: Resource, root: Path) -> Path:
     """Return the verified path of ``resource`` in ``root``, copying or downloading it if needed.
 
-    A cached file is re-verified on every call; a cached file whose hash is wrong is deleted (it is no download
-    worth keeping) and fetched again. Each source is copied to a temporary file beside the destination; a copy whose
-    bytes do not match the checksum is discarded and the next source is tried; if none works the raised error lists
-    every attempt. Nothing else in ``root`` is touched, and the destination only by a verified copy.
+    Sources, in order: the cache, ``$ZOO_DATA_MIRROR``, the resource's system folders (a verified copy there is
+    returned where it is, read in place and never modified), then the public URLs. A cached file is re-verified on
+    every call; a cached file whose hash is wrong is deleted (it is no download worth keeping) and fetched again.
+    Each mirror or network source is copied to a temporary file beside the destination; a copy whose bytes do not
+    match the checksum is discarded and the next source is tried; if none works the raised error lists every
+    attempt. Nothing else in ``root`` is touched, and the destination only by a verified copy.
 
     Raises:
         ChecksumError: every source that answered served wrong bytes.
@@ -277,43 +370,34 @@ def fetch(resource: Resource, root: Path) -> Path:
 
     failures: list[str] = []
     mismatches: list[str] = []
-    for source in _sources(resource):
-        try:
-            tmp = new_temp_file(root, resource.filename)
-        except OSError as exc:
-            raise storage_error(exc, root, resource.filename) or DataError(
-                f"cannot write {resource.filename} to {root} ({exc})") from None
-        try:
-            log.info("fetching %s from %s", resource.filename, source)
-            _copy_to(source, tmp)
-            actual = _mismatch(tmp, resource, source)
-            if actual is not None:
-                mismatches.append(f"checksum mismatch for {resource.filename} from {source}: expected "
-                                  f"{resource.algorithm} {resource.checksum}, got {actual}; that copy was not kept")
-                continue
-            os.replace(tmp, dest)
-            for line in mismatches:  # said once, here, when a later source served the right bytes
-                log.warning("%s (using %s instead)", line, source)
+    for source in _mirror_sources(resource):
+        if _copy_verified(source, resource, root, dest, failures, mismatches):
             return dest
-        except _WriteError as exc:
-            raise storage_error(exc.error, root, resource.filename, exc.size) or DataError(
-                f"cannot write {resource.filename} to {root} ({exc.error})") from None
-        except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            failures.append(f"{source}: {reason}")
-            if isinstance(reason, TimeoutError):  # a firewalled network: every further URL would hang as long
-                failures.append("remaining URLs skipped after a network timeout")
-                break
-        finally:
-            tmp.unlink(missing_ok=True)
+    found = system_copy(resource, mismatches)
+    if found is not None:
+        return found
+    for source in _network_sources(resource):
+        if _copy_verified(source, resource, root, dest, failures, mismatches):
+            return dest
+        if failures and failures[-1].startswith("remaining URLs skipped"):
+            break
 
     if mismatches:
         raise ChecksumError("\n".join(mismatches + failures))
+    if resource.package_hint and not failures:  # offline, no mirror, no system copy: one line that says what to do
+        where = f"no system copy in {', '.join(resource.system_folders)}" if resource.system_folders else \
+            "no system copy"
+        url = resource.urls[0] if resource.urls else "no public URL"
+        raise DataUnavailableError(f"{resource.filename} ({resource.algorithm} {resource.checksum}, {url}) is not in "
+                                   f"the cache ({root}), there is no {ENV_MIRROR} and {where}, and "
+                                   f"the network is not used. {resource.package_hint}; or put the file in {root}/ or "
+                                   "a mirror folder.")
     tried = "\n".join(f"  - {f}" for f in failures) or "  - nothing (offline and no mirror)"
+    package = f"\n{resource.package_hint}" if resource.package_hint else ""
     raise DataUnavailableError(
         f"cannot obtain {resource.describe()}\n"
         f"tried:\n{tried}\n"
-        f"Put the file in {root}/ (or point {ENV_MIRROR} at a folder or URL that holds it) and run again."
+        f"Put the file in {root}/ (or point {ENV_MIRROR} at a folder or URL that holds it) and run again.{package}"
     )
 
 
@@ -391,24 +475,83 @@ def _archive_stamp(archive: Path) -> str:
     return f"{archive.name} {st.st_size} {st.st_mtime_ns}\n"
 
 
+#: the end of a staging folder's name: ``.<archive name>.<pid>@<host>.<random>.unpacking``
+_STAGING = ".unpacking"
+_MKDTEMP_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _host() -> str:
+    import socket
+
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in socket.gethostname())[:64] or "host"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
+def _stale_staging(entry: Path, archive_name: str) -> bool:
+    """Whether ``entry`` is a staging folder of ``ensure_extracted`` for this archive that no running process uses:
+    one named by this version whose process (on this machine) has ended, or one of an older version (``.<archive
+    name>.`` and mkdtemp's eight characters; no running process of this version makes those)."""
+    prefix = f".{archive_name}."
+    name = entry.name
+    if not name.startswith(prefix) or entry.is_symlink() or not entry.is_dir():
+        return False
+    rest = name[len(prefix):]
+    if rest.endswith(_STAGING):
+        owner = rest[: -len(_STAGING)].rsplit(".", 1)[0]  # "<pid>@<host>"
+        pid, _, host = owner.partition("@")
+        return pid.isdigit() and host == _host() and int(pid) != os.getpid() and not _pid_alive(int(pid))
+    return len(rest) == 8 and set(rest) <= _MKDTEMP_CHARS  # the staging folders of earlier versions
+
+
+def remove_stale_staging(archive: Path, target: Path) -> list[Path]:
+    """Remove the staging folders an interrupted extraction of ``archive`` left in ``target`` (a killed process, a
+    power cut); a staging folder of an extraction still running, and anything that is not a staging folder of this
+    archive, is left alone. Returns the folders removed."""
+    removed = []
+    try:
+        entries = list(target.iterdir()) if target.is_dir() else []
+    except OSError:
+        return removed
+    for entry in entries:
+        if _stale_staging(entry, archive.name):
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+                log.info("removed %s, left by an interrupted extraction of %s", entry, archive.name)
+    return removed
+
+
 def ensure_extracted(archive: Path, target: Path, expect: str, force: bool = False) -> Path:
     """Extract ``archive`` into ``target`` unless ``target/expect`` already holds it; return ``target/expect``.
 
     The archive is unpacked into a temporary folder beside ``target`` and its top-level entries are renamed into
     place, so an interrupted or failed extraction (a corrupt member, a full disk) is redone on the next call instead of
-    leaving half a dataset, and what was there before stays until the new copy is complete. A marker beside the result
+    leaving half a dataset, and what was there before stays until the new copy is complete. The temporary folder
+    (``.<archive name>.<pid>@<host>.<random>.unpacking``) of an extraction that was killed is removed by the next call
+    (`remove_stale_staging`); one whose process still runs is not. A marker beside the result
     (``.<name>.extracted``) records the archive's name, size and modification time; when the archive changes (a new
     download), it is unpacked again. A folder without a marker (unpacked by an older version or by hand), or whose
     archive is gone, is used as it is, unless ``force`` (a folder known to be incomplete or corrupt).
     """
     wanted = target / expect
     marker = target / f".{Path(expect).parts[0]}.extracted"
+    remove_stale_staging(archive, target)
     if not force and wanted.exists() and (not marker.is_file() or not archive.is_file()
                                           or marker.read_text(encoding="utf-8") == _archive_stamp(archive)):
         return wanted
     try:
         target.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", dir=target))
+        staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.{os.getpid()}@{_host()}.", suffix=_STAGING,
+                                        dir=target))
     except OSError as exc:
         raise storage_error(exc, target, f"the contents of {archive.name}") or DataError(
             f"cannot unpack {archive} into {target} ({exc})") from None

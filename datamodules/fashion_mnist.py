@@ -2,9 +2,15 @@
 
 60,000 training and 10,000 test images, 1x28x28 grey levels, 10 classes. The four gzip IDX files, their mirrors
 and md5 checksums are torchvision's (``torchvision.datasets.FashionMNIST.mirrors``/``.resources``); they are fetched
-by the zoo's verified downloader (cache folder, ``$ZOO_DATA_MIRROR``, clear offline error) into torchvision's own
-layout, ``<cache>/FashionMNIST/raw/``, unpacked there, and parsed by torchvision. A folder that torchvision
-downloaded itself works as it is. Before parsing, each IDX header is checked against the file's size (`check_idx`),
+by the zoo's verified downloader into torchvision's own layout, ``<cache>/FashionMNIST/raw/``, unpacked there, and
+parsed by torchvision. A folder that torchvision downloaded itself works as it is.
+
+Sources, in order: the cache, ``$ZOO_DATA_MIRROR``, the system copies (`SYSTEM_FOLDERS`: Debian and Ubuntu's
+``dataset-fashion-mnist`` package installs the four files in ``/usr/share/datasets/fashion-mnist``), then the
+network. A system copy is read where it is, never modified. The Debian files were recompressed, so their bytes
+differ from the ones torchvision's md5s describe; they are accepted when their unpacked content has the SHA-256 of
+the published files (`CONTENT_SHA256`), and refused, by name, when it has not. Offline with nothing found, the error
+says how to install the package. Before parsing, each IDX header is checked against the file's size (`check_idx`),
 so a file cut short or with a header that lies says so by name; a truncated or corrupt ``.gz`` is a `DataError` too.
 
 Batches are uint8 and become float on the device; see `datamodules.images` for the fast path and the options.
@@ -24,7 +30,7 @@ import torch
 from torchvision.datasets import FashionMNIST
 from torchvision.datasets.utils import extract_archive
 
-from datamodules.download import Resource, fetch, storage_error
+from datamodules.download import Resource, checksum_note, fetch, storage_error
 from datamodules.images import DecodedImageDataModule
 from zoo.errors import DataError
 
@@ -33,13 +39,30 @@ __all__ = ["FashionMNISTDataModule", "check_idx", "fashion_mnist_resources"]
 _PARSE_ERRORS = (RuntimeError, AssertionError, ValueError, KeyError, IndexError, OSError, EOFError)
 
 
+#: Folders where operating-system packages install the four files (read in place).
+SYSTEM_FOLDERS = ("/usr/share/datasets/fashion-mnist",)
+PACKAGE_HINT = ("On Debian or Ubuntu the package dataset-fashion-mnist installs the four files, which the zoo then "
+                "reads in place: sudo apt-get update && sudo apt-get install -y dataset-fashion-mnist")
+#: SHA-256 of each file's unpacked IDX content (the published dataset), beside torchvision's md5 of the .gz bytes:
+#: a recompressed copy (the Debian package's) is accepted by its content.
+CONTENT_SHA256 = {
+    "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+
 def fashion_mnist_resources() -> list[Resource]:
-    """The four gzip files as `Resource`s, from torchvision's class attributes (read at call time)."""
-    return [Resource(name, tuple(mirror + name for mirror in FashionMNIST.mirrors), md5, "md5")
+    """The four gzip files as `Resource`s, from torchvision's class attributes (read at call time), with the system
+    folders and content digests of this module."""
+    return [Resource(name, tuple(mirror + name for mirror in FashionMNIST.mirrors), md5, "md5",
+                     system_folders=SYSTEM_FOLDERS, gunzipped_sha256=CONTENT_SHA256.get(name),
+                     package_hint=PACKAGE_HINT)
             for name, md5 in FashionMNIST.resources]
 
 
-def _gunzip(archive: Path, target: Path) -> None:
+def _gunzip(archive: Path, target: Path, resource: Resource) -> None:
     """Unpack ``archive`` (.gz) to ``target`` with torchvision, through a temporary folder and an atomic rename."""
     staging: Path | None = None
     try:
@@ -50,8 +73,8 @@ def _gunzip(archive: Path, target: Path) -> None:
         problem = storage_error(exc, target.parent, target.name, _gunzipped_size(archive))
         if problem is not None:
             raise problem from None
-        raise DataError(f"{archive} passed its checksum but cannot be unpacked ({type(exc).__name__}: {exc}); it is "
-                        "truncated or not gzip: delete it and run again") from exc
+        raise DataError(f"{archive} {checksum_note(archive, resource)}, but cannot be unpacked ({type(exc).__name__}: "
+                        f"{exc}); it is truncated or not gzip: delete it and run again") from exc
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -120,7 +143,8 @@ class FashionMNISTDataModule(DecodedImageDataModule):
         return self.root / self.folder / "raw"
 
     def download(self) -> None:
-        """Fetch each .gz unless its unpacked file is already there (and newer than the .gz), then unpack it."""
+        """Fetch each .gz unless its unpacked file is already there (and newer than the .gz), then unpack it into the
+        cache (a system copy is unpacked from where it is)."""
         raw = self.raw_folder
         for resource in fashion_mnist_resources():
             target = raw / resource.filename.removesuffix(".gz")
@@ -129,7 +153,7 @@ class FashionMNISTDataModule(DecodedImageDataModule):
                 archive.is_file() and archive.stat().st_mtime_ns > target.stat().st_mtime_ns)
             if unpacked_is_current:
                 continue
-            _gunzip(fetch(resource, raw), target)
+            _gunzip(fetch(resource, raw), target, resource)
 
     def sources(self, train: bool) -> list[Path]:
         prefix = "train" if train else "t10k"

@@ -9,10 +9,12 @@ The book's processing (10.12.1), for both sources:
 * the source and target languages get separate vocabularies, ``<pad>``, ``<bos>``, ``<eos>`` first, then ``<unk>``
   (for words a user types later, which the book has no token for) and the words of the pairs.
 
-The Tatoeba file (member ``fra-eng/fra.txt``, "English<TAB>French" a line, sometimes with a third column of
-attribution) is normalised first, as is usual for it: non-breaking spaces become spaces, the text is lower-cased,
-and a space is put before ``, . ! ?`` where there is none. ``direction`` chooses fr->en (the book's) or en->fr,
-``num_examples`` keeps the first pairs, ``val_size`` holds out a seeded validation split.
+Every line is normalised first by `normalize_sentence` (the book's file already is; the Tatoeba file needs it):
+non-breaking spaces become spaces, the text is lower-cased, and a space is put before ``, . ! ?`` where there is
+none. A translator applies the same function to the sentences a user types (`zoo.tasks.seq2seq`), so "Ils
+regardent." reads as the training text's "ils regardent .". The Tatoeba file is member ``fra-eng/fra.txt``,
+"English<TAB>French" a line, sometimes with a third column of attribution. ``direction`` chooses fr->en (the book's)
+or en->fr, ``num_examples`` keeps the first pairs, ``val_size`` holds out a seeded validation split.
 
 A batch is ``(source (B, T), source lengths (B,), target (B, T), target lengths (B,))``; a length counts the real
 tokens with ``<eos>``. Both vocabularies are linked into the model and stored in its checkpoint. Without a
@@ -38,7 +40,7 @@ from datamodules.text import BOS, EOS, PAD, UNK, Vocab, count_tokens, decode_utf
 from zoo.errors import ConfigError, DataError
 from zoo.validation import non_negative_int, positive_int
 
-__all__ = ["FRA_ENG", "FR_EN_SMALL", "FraEngDataModule", "PairBatches", "normalize_tatoeba", "read_pairs",
+__all__ = ["FRA_ENG", "FR_EN_SMALL", "FraEngDataModule", "PairBatches", "normalize_sentence", "read_pairs",
            "sequences_to_tensor"]
 
 FR_EN_SMALL = Resource(
@@ -55,8 +57,9 @@ TATOEBA_MEMBER = "fra-eng/fra.txt"
 RESERVED = (PAD, BOS, EOS, UNK)
 
 
-def normalize_tatoeba(text: str) -> str:
-    """Non-breaking spaces to spaces, lower case, a space before ``, . ! ?`` that follow a character directly."""
+def normalize_sentence(text: str) -> str:
+    """Non-breaking spaces to spaces, lower case, a space before ``, . ! ?`` that follow a character directly: the
+    preprocessing of every line of the training text and of every sentence given to a trained translator."""
     text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
     return re.sub(r"(?<=\S)([,.!?])", r" \1", text)
 
@@ -126,7 +129,8 @@ class FraEngDataModule(L.LightningDataModule):
         batch_size: pairs per batch (book: 2).
         val_size: pairs held out by a seeded split for validation (0: the metrics use the training pairs).
         seed: seed of the validation split.
-        predict_sentences: source sentences served by ``predict_dataloader`` (``python -m zoo predict``).
+        predict_sentences: source sentences served by ``predict_dataloader`` (``python -m zoo predict``),
+            normalised as the training text (`normalize_sentence`).
     """
 
     def __init__(self, data_dir: str | None = None, source: Literal["small", "tatoeba"] = "small",
@@ -160,9 +164,10 @@ class FraEngDataModule(L.LightningDataModule):
                 data = path.read_bytes()
             except OSError as exc:
                 raise DataError(f"cannot read {path} ({exc}); delete it and run again") from exc
-            return decode_utf8(data, str(path)).splitlines()
-        text = decode_utf8(read_member(path, TATOEBA_MEMBER, "the Tatoeba archive"), f"{TATOEBA_MEMBER} in {path}")
-        return [normalize_tatoeba(line) for line in text.splitlines()]
+            text = decode_utf8(data, str(path))
+        else:
+            text = decode_utf8(read_member(path, TATOEBA_MEMBER, "the Tatoeba archive"), f"{TATOEBA_MEMBER} in {path}")
+        return [normalize_sentence(line) for line in text.splitlines()]
 
     @cached_property
     def pairs(self) -> list[tuple[list[str], list[str]]]:
@@ -234,4 +239,4 @@ class FraEngDataModule(L.LightningDataModule):
         if not sentences:
             raise ConfigError(f"{type(self).__name__}: no sentences to translate; set predict_sentences "
                               "(--data.init_args.predict_sentences '[\"ils regardent .\"]')")
-        return DataLoader(list(sentences), batch_size=1, collate_fn=_identity)
+        return DataLoader([normalize_sentence(s) for s in sentences], batch_size=1, collate_fn=_identity)

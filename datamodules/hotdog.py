@@ -33,7 +33,7 @@ from torch.utils.data import default_collate
 from torchvision import transforms as T
 from torchvision.datasets import ImageFolder
 
-from datamodules.download import Resource, ensure_extracted, fetch
+from datamodules.download import Resource, checksum_note, ensure_extracted, fetch
 from datamodules.images import BatchTransform, ImageDataModule, to_float_batch, weights_preprocess
 from zoo.errors import ConfigError, DataError
 
@@ -121,8 +121,8 @@ class HotdogDataModule(ImageDataModule):
         ensure_extracted(archive, self.root, self.folder)
         missing = self._missing_folders()
         if missing:
-            raise DataError(f"{archive} passed its sha1 check but lacks the folders {', '.join(missing)} under "
-                            f"{self.folder}/; is it the right file?")
+            raise DataError(f"{archive} {checksum_note(archive, HOTDOG)}, but lacks the folders {', '.join(missing)} "
+                            f"under {self.folder}/; is it the right file?")
 
     def split_dataset(self, split: str, training: bool) -> ImageFolder:
         """The images of ``split`` as an ``ImageFolder``, with the training or the evaluation transform."""

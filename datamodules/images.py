@@ -24,7 +24,8 @@ batches only, before it: flips and crops on the uint8 batch at its native size, 
 
 A datamodule's ``preprocess`` describes its evaluation preprocessing as primitives (resize, crop, mean, std,
 channels); the classifiers record it in their hyperparameters so that a checkpoint alone can classify image files
-(`load_image_files`).
+(`load_image_files`), which opens them with `open_image`: 16-bit and float images scaled to 8 bits rather than
+clipped, an image too large to open (a decompression bomb) one clear error.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from datamodules.augment import Preset, augment_batch, check_preset
 from datamodules.cache import load_cached
 from datamodules.download import cache_root
+from datamodules.splits import SplitLoaders
 from zoo.errors import ConfigError, DataError
 from zoo.validation import non_negative_int, positive_int
 
 __all__ = ["BatchTransform", "DecodedImageDataModule", "ImageDataModule", "ImageTensorDataset", "collate_batch",
-           "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "resize_shape",
-           "split_indices", "to_float_batch", "weights_preprocess"]
+           "convert_images", "image_loader", "load_decoded", "load_image_files", "loader_converts", "open_image",
+           "resize_shape", "split_indices", "to_float_batch", "weights_preprocess"]
 
 
 CACHE_FORMAT = 2  # bump when the layout of decoded-<split>.pt changes
@@ -128,7 +130,6 @@ def load_image_files(paths: Sequence[str | Path], preprocess: dict[str, Any]) ->
     ``preprocess`` (see `ImageDataModule.preprocess`): ``channels`` (1 = grey, 3 = RGB), ``resize`` (shorter side,
     bilinear with antialiasing), ``crop`` (centre crop), ``mean``/``std`` (``None``: no normalisation).
     """
-    from PIL import Image, UnidentifiedImageError
     from torchvision import transforms as T
 
     steps = [T.Resize(preprocess["resize"])] if preprocess.get("resize") else []
@@ -136,14 +137,59 @@ def load_image_files(paths: Sequence[str | Path], preprocess: dict[str, Any]) ->
         steps.append(T.CenterCrop(preprocess["crop"]))
     pipeline = T.Compose([*steps, T.PILToTensor()])
     mode = "L" if preprocess.get("channels", 3) == 1 else "RGB"
-    images = []
-    for path in paths:
-        try:
-            with Image.open(path) as image:
-                images.append(pipeline(image.convert(mode)))  # (C, crop, crop) uint8
-        except (OSError, UnidentifiedImageError, ValueError) as exc:
-            raise DataError(f"cannot read the image {path} ({type(exc).__name__}: {exc})") from exc
+    images = [pipeline(open_image(path, mode)) for path in paths]  # each (C, crop, crop) uint8
     return to_float_batch(torch.stack(images), None, preprocess.get("mean"), preprocess.get("std"))
+
+
+#: Pillow modes of 16-bit greyscale (white = 65535)
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N")
+
+
+def open_image(path: str | Path, mode: str = "RGB"):
+    """The image file as an 8-bit ``PIL.Image`` in ``mode`` (``"RGB"`` or ``"L"``), its pixels read at their meaning.
+
+    Pillow's ``convert`` clips what is not 8-bit: a 16-bit PNG (0..65535) would become almost all white and a float
+    TIFF (0..1) all black. Here 16-bit greyscale is scaled by 255/65535 and floating-point pixels in [0, 1] by 255;
+    floats outside [0, 1] and 32-bit integers (no agreed white) are refused by name. A missing or unreadable file,
+    and one larger than Pillow opens (``Image.MAX_IMAGE_PIXELS``, its guard against decompression bombs), is a
+    one-line `DataError`.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            return _eight_bit(image, path).convert(mode)
+    except Image.DecompressionBombError as exc:
+        limit = Image.MAX_IMAGE_PIXELS
+        raise DataError(f"the image {path} is too large to open ({exc}); Pillow refuses images of more than "
+                        f"{2 * limit:,} pixels as a guard against decompression bombs: make it smaller"
+                        if limit else f"the image {path} is too large to open ({exc})") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, MemoryError) as exc:
+        raise DataError(f"cannot read the image {path} ({type(exc).__name__}: {exc})") from exc
+
+
+def _eight_bit(image, path: Path):
+    """``image`` with 8-bit channels: 16-bit and [0, 1] float greyscale scaled to 0..255, other modes as they are."""
+    import numpy as np
+    from PIL import Image
+
+    if image.mode in _SIXTEEN_BIT:
+        pixels = np.asarray(image, dtype=np.float64)  # (H, W) in 0..65535
+        return Image.fromarray(np.rint(pixels * (255 / 65535)).astype(np.uint8), "L")
+    if image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float64)  # (H, W)
+        finite = bool(np.isfinite(pixels).all())
+        low, high = (float(pixels.min()), float(pixels.max())) if pixels.size else (0.0, 0.0)
+        if not finite or low < 0 or high > 1:
+            found = "NaN or infinite values" if not finite else f"values from {low:g} to {high:g}"
+            raise DataError(f"the image {path} has floating-point pixels with {found}; only floats in [0, 1] can be "
+                            "read as intensities: scale it to [0, 1] or save it as an 8-bit PNG or JPEG")
+        return Image.fromarray(np.rint(pixels * 255).astype(np.uint8), "L")
+    if image.mode in ("I", "I;32", "I;32L", "I;32B"):
+        raise DataError(f"the image {path} has 32-bit integer pixels (Pillow mode {image.mode}), which have no agreed "
+                        "white level; save it as an 8-bit or 16-bit PNG, or a JPEG")
+    return image
 
 
 def split_indices(n: int, val_size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -206,7 +252,7 @@ def load_decoded(cache: Path, sources: Sequence[Path],
     return data["images"], data["labels"]
 
 
-class ImageDataModule(L.LightningDataModule):
+class ImageDataModule(SplitLoaders, L.LightningDataModule):
     """Base of every image datamodule: the splits, the loaders, and where uint8 batches become model input.
 
     A subclass says where its files come from (`download`), what a whole split is (`split_dataset`), how a batch is
@@ -263,12 +309,6 @@ class ImageDataModule(L.LightningDataModule):
         """Augmentation of a training batch on the device, before `transform`; none by default."""
         return images
 
-    # ------------------------------------------------------------- what the model is told
-    @property
-    def eval_sets(self) -> tuple[str]:
-        """What ``val_dataloader`` serves: ``("val",)`` (a held-out part of train) or ``("test",)`` (``val_size=0``)."""
-        return ("val",) if self.hparams.val_size else ("test",)
-
     # ------------------------------------------------------------- Lightning hooks
     def prepare_data(self) -> None:
         self.download()
@@ -294,19 +334,6 @@ class ImageDataModule(L.LightningDataModule):
         in_loader = self.transform_in_loader()
         collate, workers = self.collate(training, in_loader)
         return image_loader(dataset, self.hparams.batch_size, training, workers, collate, in_loader)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, training=True)
-
-    def val_dataloader(self) -> DataLoader:
-        """The validation split, or the test split when ``val_size=0`` (see `eval_sets`)."""
-        return self._loader(self.val_set if self.hparams.val_size else self.test_set, training=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, training=False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, training=False)
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """(uint8 images, labels) -> (model input, labels), augmented first when training; float batches (converted

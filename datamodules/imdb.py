@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from datamodules.cache import load_cached
 from datamodules.download import Resource, cache_root, ensure_extracted, fetch
 from datamodules.images import split_indices
+from datamodules.splits import SplitLoaders
 from datamodules.text import PAD, UNK, Vocab, decode_utf8
 from zoo.errors import ConfigError, DataError
 from zoo.validation import non_negative_int, positive_int
@@ -146,7 +147,7 @@ def _identity(batch: Any) -> Any:
     return batch
 
 
-class IMDbDataModule(L.LightningDataModule):
+class IMDbDataModule(SplitLoaders, L.LightningDataModule):
     """IMDb reviews as (tokens, lengths, labels) batches (book 10.7); see the module docstring.
 
     Args:
@@ -181,11 +182,6 @@ class IMDbDataModule(L.LightningDataModule):
     def max_len(self) -> int:
         """Tokens per review (linked into the model, which cuts the texts it classifies the same way)."""
         return self.hparams.max_len
-
-    @property
-    def eval_sets(self) -> tuple[str]:
-        """What ``val_dataloader`` serves: ``("val",)`` or, with ``val_size=0``, ``("test",)``."""
-        return ("val",) if self.hparams.val_size else ("test",)
 
     def prepare_data(self) -> None:
         ensure_extracted(fetch(IMDB, self.root), self.root, FOLDER)
@@ -236,15 +232,6 @@ class IMDbDataModule(L.LightningDataModule):
         if training and self.hparams.length_buckets:
             return DataLoader(dataset, batch_sampler=LengthBuckets(dataset.lengths, self.hparams.batch_size), **common)
         return DataLoader(dataset, batch_size=self.hparams.batch_size, shuffle=training, **common)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_set, training=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_set if self.hparams.val_size else self.test_set, training=False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_set, training=False)
 
     def predict_dataloader(self) -> DataLoader:
         texts = self.hparams.predict_texts

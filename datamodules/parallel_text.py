@@ -1,17 +1,17 @@
-"""Line-aligned parallel text with a frozen word-vector file: the data of seed 000's translator comparison (S000-4,
-"2. 递归层, 1.3"): ``training-<src>.txt``/``training-<tgt>.txt`` and ``test-<src>.txt``/``test-<tgt>.txt`` (line i
-of one file translates line i of the other) and ``embedding_128.txt`` (one word and its 128 numbers a line, GloVe's
-text format; one vocabulary for both languages).
+"""Line-aligned parallel text with a frozen word-vector file: the data of the layers tutorial's translator comparison
+(the translator comparison, "2. 递归层, 1.3"): ``training-<src>.txt``/``training-<tgt>.txt`` and
+``test-<src>.txt``/``test-<tgt>.txt`` (line i of one file translates line i of the other) and ``embedding_128.txt``
+(one word and its 128 numbers a line, GloVe's text format; one vocabulary for both languages).
 
-As the seed prepares it: words are split on whitespace and cut at ``max_len`` (30), every sentence padded to
+As the tutorial prepares it: words are split on whitespace and cut at ``max_len`` (30), every sentence padded to
 ``max_len`` with the empty word (index 0); the vocabulary is the embedding file's words after it. A word the
-embedding file lacks (the seed would crash on it) is read as ``<unk>``, added after the file's words. Without an
-embedding file the vocabulary is built from the training text (for files other than the seed's, such as the book's
-fr-en-small split in two, `write_parallel_files`), and the embedding starts random.
+embedding file lacks (the tutorial's code would crash on it) is read as ``<unk>``, added after the file's words.
+Without an embedding file the vocabulary is built from the training text (for files other than the tutorial's, such as
+the book's fr-en-small split in two, `write_parallel_files`), and the embedding starts random.
 
-A batch is ``(source (B, max_len), target (B, max_len))``. Training batches are drawn with replacement, as the seed's
-``get_batch`` does (``steps`` batches an epoch); ``val_dataloader`` serves ``eval_size`` random test pairs (seeded,
-the same every time), on which the translators compute BLEU.
+A batch is ``(source (B, max_len), target (B, max_len))``. Training batches are drawn with replacement, as the
+tutorial's ``get_batch`` does (``steps`` batches an epoch); ``val_dataloader`` serves ``eval_size`` random test pairs
+(seeded, the same every time), on which the translators compute BLEU.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from zoo.validation import positive_int
 
 __all__ = ["ParallelTextDataModule", "read_lines", "write_parallel_files"]
 
-PAD_WORD = ""  # the seed's padding word, index 0
+PAD_WORD = ""  # the tutorial's padding word, index 0
 
 
 def read_lines(path: Path, max_len: int) -> list[list[str]]:
@@ -48,7 +48,7 @@ def read_lines(path: Path, max_len: int) -> list[list[str]]:
 
 def write_parallel_files(pairs: list[tuple[str, str]], folder: Path, src: str = "fr", tgt: str = "en",
                          test_pairs: list[tuple[str, str]] | None = None) -> Path:
-    """Write ``pairs`` (and ``test_pairs``, default the same) as the seed's four line-aligned files."""
+    """Write ``pairs`` (and ``test_pairs``, default the same) as the tutorial's four line-aligned files."""
     folder.mkdir(parents=True, exist_ok=True)
     for split, rows in (("training", pairs), ("test", test_pairs or pairs)):
         (folder / f"{split}-{src}.txt").write_text("".join(a + "\n" for a, _ in rows), encoding="utf-8")
@@ -57,17 +57,17 @@ def write_parallel_files(pairs: list[tuple[str, str]], folder: Path, src: str = 
 
 
 class ParallelTextDataModule(L.LightningDataModule):
-    """Seed 000's translation data (see the module docstring).
+    """The layers tutorial's translation data (see the module docstring).
 
     Args:
         data_dir: the folder with the four text files (and the embedding file).
-        src, tgt: the language suffixes of the file names (the seed: ``es`` and ``en``).
-        embedding_file: the word-vector file in ``data_dir`` (the seed: ``embedding_128.txt``); ``None`` builds the
+        src, tgt: the language suffixes of the file names (the tutorial: ``es`` and ``en``).
+        embedding_file: the word-vector file in ``data_dir`` (the tutorial: ``embedding_128.txt``); ``None`` builds the
             vocabulary from the training text.
-        max_len: words per sentence (the seed: 30).
-        batch_size: pairs per training batch (the seed: 10).
-        steps: training batches an epoch (the seed trains 3,000 steps, one batch each).
-        eval_size: random test pairs for BLEU (the seed: 100).
+        max_len: words per sentence (the tutorial: 30).
+        batch_size: pairs per training batch (the tutorial: 10).
+        steps: training batches an epoch (the tutorial trains 3,000 steps, one batch each).
+        eval_size: random test pairs for BLEU (the tutorial: 100).
         seed: seed of the choice of the test pairs.
     """
 
@@ -89,8 +89,8 @@ class ParallelTextDataModule(L.LightningDataModule):
             return None
         path = self.root / name
         if not path.is_file():
-            raise DataUnavailableError(f"{path} does not exist: the seed's word vectors, one word and its numbers a "
-                                       "line; set embedding_file: null to learn an embedding instead")
+            raise DataUnavailableError(f"{path} does not exist: the tutorial's word vectors, one word and its numbers "
+                                       "a line; set embedding_file: null to learn an embedding instead")
         return str(path)
 
     @cached_property

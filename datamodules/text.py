@@ -1,4 +1,4 @@
-"""The text pipeline every text dataset shares (DESIGN.md, "Text"): tokenising, vocabularies, truncation and padding.
+"""The text pipeline every text dataset shares: tokenising, vocabularies, truncation and padding.
 
 Plain Python and torch; torchtext is not used. A `Vocab` is built from token counts with a ``min_freq`` and reserved
 tokens (``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``, as a dataset needs them) and travels as a plain list of strings

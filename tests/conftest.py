@@ -1,7 +1,8 @@
 """Shared fixtures: every test runs offline, with its own data cache, and never sees the user's mirror.
 
-Tests marked ``mirror`` need the real files of ``$ZOO_DATA_MIRROR`` (CI sets it to ../shared/data) and skip
-otherwise, saying why.
+Tests marked ``mirror`` need the real files of ``$ZOO_DATA_MIRROR`` (CI sets it) and skip otherwise, saying why.
+Operating-system copies of datasets (`datamodules.fashion_mnist.SYSTEM_FOLDERS`) are hidden from every test but those
+marked ``system_copy``, which skip where the package is not installed.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ def _offline_and_isolated(request, monkeypatch, tmp_path):
     monkeypatch.delenv("ZOO_DATA_MIRROR", raising=False)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    if not request.node.get_closest_marker("system_copy"):  # the machine's dataset packages are not seen by default
+        import datamodules.fashion_mnist
+
+        monkeypatch.setattr(datamodules.fashion_mnist, "SYSTEM_FOLDERS", ())
     if request.node.get_closest_marker("mirror"):
         if not REAL_MIRROR or not Path(REAL_MIRROR).is_dir():
-            pytest.skip("needs the real data files: set ZOO_DATA_MIRROR to ../shared/data (CI does)")
+            pytest.skip("needs the real data files: set ZOO_DATA_MIRROR to a folder that holds them (CI does)")
         monkeypatch.setenv("ZOO_DATA_MIRROR", REAL_MIRROR)
 
 

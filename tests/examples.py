@@ -66,6 +66,8 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
     "SkipGram": lambda: (zoo.SkipGram(vocab=LM_VOCAB, embed_size=8),
                          (torch.tensor([[0], [3]]), torch.tensor([[1, 2, 5, 0], [4, 6, 7, 9]]),
                           torch.tensor([[1.0, 1, 1, 0], [1, 1, 1, 1]]), torch.tensor([[1.0, 0, 0, 0], [1, 1, 0, 0]]))),
+    "SkipGramSGNS": lambda: (zoo.SkipGramSGNS(vocab=LM_VOCAB, embed_size=8),
+                             (torch.tensor([0, 3, 5, 1]), torch.tensor([1, 2, 4, 0]), torch.tensor([[6, 7], [8, 9]]))),
     "BiRNN": lambda: (zoo.BiRNN(vocab=TEXT_VOCAB, embed_size=8, num_hiddens=6),
                       (torch.randint(0, 12, (2, 7)), torch.tensor([7, 4]), torch.tensor([1, 0]))),
     "TextCNN": lambda: (zoo.TextCNN(vocab=TEXT_VOCAB, embed_size=8, num_channels=(4, 4, 4)),

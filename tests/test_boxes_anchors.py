@@ -1,14 +1,22 @@
 """Book 9.3-9.4 (zoo.ops.boxes, zoo.ops.anchors, zoo.studies.anchor_boxes): box arithmetic against torchvision,
-anchors, their labels, NMS, and the two commands on an image written here."""
+anchors, their labels, NMS, the shipped cat-and-dog scene whose animals fill the book's boxes, and the two commands on
+it and on an image written here."""
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torchvision import ops as tv
 
+import zoo.studies.anchor_boxes as study
+from tests.conftest import REPO
 from zoo.errors import ConfigError, DataError
 from zoo.ops.anchors import (
     anchor_labels,
@@ -146,13 +154,96 @@ def test_anchors_command_writes_a_png(tmp_path, capsys):
 
 
 def test_detect_demo_command_writes_a_png(tmp_path, capsys):
-    image = write_image(tmp_path / "catdog.jpg")
     out = tmp_path / "sub" / "detections.png"
-    assert detect_demo_command(["--image", str(image), "--out", str(out)]) == 0
+    assert detect_demo_command(["--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "A0 background, A1 dog, A2 cat, A3 background, A4 cat" in printed
     assert "[-1.00, 0.80, 0.08, 0.20, 0.56, 0.95]" in printed and "dog=0.9, cat=0.9" in printed
     assert out.stat().st_size > 1000
+
+
+def _animal_extents(scene: Image.Image, room: Image.Image) -> dict[str, tuple[int, int, int, int]]:
+    """Pixel corners (x1, y1, x2, y2), end exclusive, of what the scene draws over the empty room, left of x = 390
+    (the dog) and right of it (the cat)."""
+    changed = np.abs(np.asarray(scene, dtype=int) - np.asarray(room, dtype=int)).sum(axis=2) > 30
+    extents = {}
+    for name, columns in (("dog", slice(0, 390)), ("cat", slice(390, None))):
+        part = np.zeros_like(changed)
+        part[:, columns] = changed[:, columns]
+        ys, xs = np.nonzero(part)
+        extents[name] = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    return extents
+
+
+def test_the_shipped_scene_is_the_size_of_catdog_jpg_and_its_animals_fill_the_books_boxes():
+    scene = study.catdog_scene()
+    assert scene.size == (728, 561) and scene.mode == "RGB"
+    assert np.array_equal(np.asarray(scene), np.asarray(study.catdog_scene()))  # the same picture every time
+    extents = _animal_extents(scene, study.catdog_scene(animals=False))
+    book = {"dog": (60, 45, 378, 516), "cat": (400, 112, 655, 493)}  # 9.3's bounding boxes of catdog.jpg
+    for name, (x1, y1, x2, y2) in study.SCENE_BOXES.items():
+        expected = (x1 * 728, y1 * 561, x2 * 728, y2 * 561)
+        assert extents[name] == pytest.approx(expected, abs=1.5), name
+        assert extents[name] == pytest.approx(book[name], abs=13), name
+
+
+def test_detect_demo_draws_the_kept_boxes_around_the_animals_of_its_image(tmp_path, monkeypatch):
+    drawn = []
+
+    def spy(image, boxes, labels, out, title=None, **kwargs):
+        drawn.append((image, boxes.clone(), list(labels)))
+        return out
+
+    monkeypatch.setattr(study, "plot_boxes", spy)
+    assert detect_demo_command(["--out", str(tmp_path / "d.png")]) == 0
+    (image, boxes, labels), = drawn
+    assert np.array_equal(np.asarray(image), np.asarray(study.catdog_scene()))
+    extents = _animal_extents(image, study.catdog_scene(animals=False))
+    scale = torch.tensor([728, 561, 728, 561])
+    assert labels == ["dog=0.9", "cat=0.9"]
+    for label, box in zip(labels, boxes * scale):
+        assert box.tolist() == pytest.approx(extents[label.split("=")[0]], abs=1.5), label
+
+
+def test_python_m_zoo_detect_demo_with_no_arguments_runs_offline(tmp_path):
+    env = {**os.environ, "ZOO_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-m", "zoo", "detect-demo"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "on the shipped cat-and-dog scene" in out.stdout and "dog=0.9, cat=0.9" in out.stdout
+    png = tmp_path / "runs" / "detections.png"
+    with Image.open(png) as picture:
+        assert picture.format == "PNG" and picture.width > 300
+    anchors = subprocess.run([sys.executable, "-m", "zoo", "anchors"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert anchors.returncode == 0, anchors.stderr
+    assert "the shipped cat-and-dog scene: 728x561 pixels" in anchors.stdout
+    assert "at pixel (x=250, y=250)" in anchors.stdout  # the book's pixel by default on the scene
+    assert (tmp_path / "runs" / "anchors.png").is_file()
+
+
+def test_on_another_image_detect_demo_draws_only_the_boxes_given(tmp_path, monkeypatch, capsys):
+    image = write_image(tmp_path / "photo.png")  # 120 x 90
+    with pytest.raises(ConfigError, match="the book's example boxes .* belong to the shipped scene, not to "
+                                          ".*photo.png.*--box CLASS SCORE X1 Y1 X2 Y2"):
+        detect_demo_command(["--image", str(image), "--out", str(tmp_path / "x.png")])
+    drawn = []
+    monkeypatch.setattr(study, "plot_boxes", lambda image, boxes, labels, out, title=None: drawn.append(
+        (image.size, boxes.clone(), list(labels))) or out)
+    args = ["--image", str(image), "--box", "bowl", "0.9", "10", "8", "62", "83", "--box", "bowl", "0.6", "12", "10",
+            "60", "80", "--box", "cup", "0.8", "66", "18", "108", "80", "--out", str(tmp_path / "mine.png")]
+    assert detect_demo_command(args) == 0
+    printed = capsys.readouterr().out
+    assert "A0 background" not in printed and "NMS on the 3 boxes given" in printed
+    (size, boxes, labels), = drawn
+    assert size == (120, 90) and labels == ["bowl=0.9", "cup=0.8"]  # the overlapping weaker bowl is suppressed
+    torch.testing.assert_close(boxes * torch.tensor([120, 90, 120, 90]),
+                               torch.tensor([[10.0, 8, 62, 83], [66, 18, 108, 80]]))
+    for bad, message in [(["x", "0.9", "1", "1", "500", "5"], r"0 <= X1 < X2 <= 120"),
+                         (["x", "1.5", "1", "1", "5", "5"], "between 0 and 1; got 1.5"),
+                         (["x", "high", "1", "1", "5", "5"], "must be numbers")]:
+        with pytest.raises(ConfigError, match=message):
+            detect_demo_command(["--image", str(image), "--box", *bad])
 
 
 def test_command_errors(tmp_path):
@@ -161,8 +252,9 @@ def test_command_errors(tmp_path):
         anchors_command(["--image", str(tmp_path / "missing.png")])
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not an image")
-    with pytest.raises(DataError, match=f"cannot read the image {broken} .*pass a JPEG or PNG file"):
-        detect_demo_command(["--image", str(broken), "--out", str(tmp_path / "x.png")])
+    with pytest.raises(DataError, match=f"cannot read the image {broken}"):
+        detect_demo_command(["--image", str(broken), "--box", "a", "0.9", "1", "1", "5", "5", "--out",
+                             str(tmp_path / "x.png")])
     with pytest.raises(ConfigError, match=r"anchor sizes are fractions of the image, in \(0, 1\]; got \[1.5\]"):
         anchors_command(["--image", str(image), "--sizes", "1.5", "0.5"])
     with pytest.raises(ConfigError, match=r"anchor ratios \(width / height\) must be positive and finite; got \[0.0\]"):

@@ -5,6 +5,8 @@ for missing images and checkpoints that are not image classifiers."""
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 
@@ -161,3 +163,49 @@ def test_python_m_zoo_predict_with_the_hotdog_recipe_prints_class_names(tmp_path
     main(["predict", "--config", str(REPO / "recipes" / "resnet18_hotdog.yaml"), f"--ckpt_path={ckpt}", *common])
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == 4 and set(printed) <= {"hotdog", "not-hotdog"}
+
+
+def test_the_classify_help_example_works_as_printed_on_a_hotdog_recipe_run(tmp_path, monkeypatch, capsys):
+    """A new user's first hour: ``python -m zoo recipe resnet18_hotdog`` (fake files, in the recipe's own
+    runs/resnet18_hotdog), then the example that ``classify --help`` prints, run as printed from that folder."""
+    hotdog_fakes.install_hotdog(tmp_path / "data", monkeypatch, n_train=2, n_test=1)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        main(["recipe", "resnet18_hotdog", "--trainer.max_epochs=2", f"--data.init_args.data_dir={tmp_path / 'data'}",
+              "--data.init_args.num_workers=0", "--data.init_args.crop_size=32", "--data.init_args.resize_size=36",
+              "--data.init_args.batch_size=4", "--trainer.enable_progress_bar=false"])
+    assert done.value.code == 0
+    folder = tmp_path / "runs" / "resnet18_hotdog" / "version_0" / "checkpoints"
+    assert (folder / "last.ckpt").is_file()
+    assert f"checkpoint: {os.path.join('runs', 'resnet18_hotdog', 'version_0', 'checkpoints', 'last.ckpt')}" in \
+        capsys.readouterr().out
+
+    with pytest.raises(SystemExit) as done:
+        main(["classify", "--help"])
+    assert done.value.code == 0
+    help_text = capsys.readouterr().out
+    example = " ".join(help_text[help_text.index("example: ") + len("example: "):].split())  # argparse wraps it
+    argv = shlex.split(example)
+    assert argv[:4] == ["python", "-m", "zoo", "classify"]
+    for name in (a for a in argv[4:] if a.endswith((".jpg", ".png"))):  # the image files it names
+        shutil.copy(next((tmp_path / "data" / "hotdog" / "test" / "hotdog").glob("*.jpg")), tmp_path / name)
+    env = {**os.environ, "TORCH_HOME": str(tmp_path / "no_weights_here"), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, *argv[1:]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("a.jpg: ") and out.stdout.split(": ")[1].split(" ")[0] in {"hotdog", "not-hotdog"}
+
+
+def test_a_missing_checkpoint_names_the_checkpoints_beside_it(hotdog_ckpt, tmp_path, capsys):
+    ckpt, _, files = hotdog_ckpt
+    missing = os.path.join(os.path.dirname(ckpt), "last.ckpt")
+    with pytest.raises(SystemExit) as done:
+        main(["classify", "--ckpt", missing, files[0]])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and f"checkpoint {missing} does not exist; beside it: {ckpt}" in err
+    run = os.path.dirname(os.path.dirname(ckpt))  # the run folder holding checkpoints/
+    elsewhere = os.path.join(run, "version_7", "checkpoints", "last.ckpt")  # a version that does not exist
+    with pytest.raises(SystemExit) as done:
+        main(["classify", "--ckpt", elsewhere, files[0]])
+    err = capsys.readouterr().err
+    assert done.value.code == 1 and "does not exist; " in err and ckpt in err

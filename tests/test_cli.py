@@ -128,3 +128,25 @@ def test_recipe_end_to_end_on_the_real_lyrics(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "train/ppl" in out.stdout and "val/ppl" in out.stdout and "checkpoint: " in out.stdout
     assert " - 分开" in out.stdout and " - 不分开" in out.stdout
+
+
+def test_a_short_lyrics_run_saves_samples_and_explains_its_held_out_perplexity(tmp_path, monkeypatch, capsys):
+    """3 epochs of gru_lyrics (pred_period 40): samples.txt holds the final samples, and the summary says why val/ppl
+    is far above train/ppl and how long the run took."""
+    path = tmp_path / "data" / lyrics.JAYCHOU_LYRICS.filename
+    write_lyrics_zip(path)
+    point_resource_at(monkeypatch, lyrics, "JAYCHOU_LYRICS", path)
+    monkeypatch.setattr(sys, "argv", ["zoo"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recipe", "gru_lyrics", "--trainer.max_epochs=3", "--trainer.enable_progress_bar=false",
+              f"--data.init_args.data_dir={tmp_path / 'data'}", f"--trainer.default_root_dir={tmp_path / 'runs'}",
+              "--model.init_args.hidden_size=16", "--model.init_args.pred_len=5"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("run summary"):].splitlines()
+    assert any(line.startswith("wall time: ") for line in summary)
+    note = next(line for line in summary if line.startswith("note: val/ppl"))
+    assert "the 2,000 characters held out after the training text" in note and "10,000 training characters" in note
+    samples = (tmp_path / "runs" / "version_0" / "samples.txt").read_text(encoding="utf-8").splitlines()
+    assert samples[0].startswith("epoch 3, perplexity ") and [s[:5] for s in samples[1:]] == [" - 分开", " - 不分"]
+    assert samples[1] in summary and samples[2] in summary  # the summary prints the samples it saved

@@ -1,5 +1,5 @@
 """DDP on two CPU processes (gloo), as a user starts it: ``python -m zoo recipe <name> --trainer.strategy ddp
---trainer.devices 2 --trainer.accelerator cpu`` (issue 14).
+--trainer.devices 2 --trainer.accelerator cpu``.
 
 Each run is a subprocess on fake data written in the real format (accepted without checksums). Checked: the runs end
 with exit 0; samples and the summary print once (rank 0, with no collective inside rank-0-only code); the lyrics rows
@@ -79,6 +79,7 @@ def test_vision_and_regression_recipes_finish_under_ddp(recipe, data, args, tmp_
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.count("run summary") == 1 and "Traceback" not in out.stderr
     assert list((tmp_path / "ddp").rglob("*.ckpt"))
+    assert sorted(p.name for p in (tmp_path / "ddp").iterdir()) == ["version_0"]  # rank 1 reserved no folder
 
 
 def test_sigterm_ends_every_rank(tmp_path, env):

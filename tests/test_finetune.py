@@ -294,7 +294,7 @@ def test_make_recipe_resnet18_hotdog_pretrained_with_a_fake_cache_and_mirror(tmp
 
 def test_make_recipe_resnet18_hotdog_without_the_cache_fails_with_the_clear_error(tmp_path, monkeypatch, capsys):
     _hotdog_mirror(tmp_path, monkeypatch)
-    with pytest.raises(SystemExit) as done:  # the short flag form (DESIGN.md's) works as well
+    with pytest.raises(SystemExit) as done:  # the short flag form works as well
         main(["recipe", "resnet18_hotdog", "--model.pretrained", "true", "--trainer.fast_dev_run", "true",
               f"--trainer.default_root_dir={tmp_path / 'runs'}"])
     assert done.value.code == 1

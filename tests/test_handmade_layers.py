@@ -1,6 +1,6 @@
-"""Seed 000, part 1 (zoo.nets.handmade, zoo.studies.layer_study): the hand-written autograd Function, the home-made
-layer's SGD step (the bias from its gradient, unlike the seed), Dense and DNN, stacked training equal to separate
-training, and the layers-study command at a tiny scale."""
+"""The layers tutorial, part 1 (zoo.nets.handmade, zoo.studies.layer_study): the hand-written autograd Function, the
+home-made layer's SGD step (the bias from its gradient, unlike the tutorial), Dense and DNN, stacked training equal to
+separate training, and the layers-study command at a tiny scale."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def test_the_diy_step_updates_the_bias_from_its_gradient():
     grad_w, grad_b = layer.weight.grad.clone(), layer.bias.grad.clone()
     layer.step(lr=0.1)
     torch.testing.assert_close(layer.weight.detach(), before_w - 0.1 * grad_w)
-    torch.testing.assert_close(layer.bias.detach(), before_b - 0.1 * grad_b)  # the seed used before_b * (1 - lr)
+    torch.testing.assert_close(layer.bias.detach(), before_b - 0.1 * grad_b)  # the tutorial used before_b * (1 - lr)
     assert layer.bias.grad.abs().sum() == 0 and layer.weight.grad.abs().sum() == 0
     with pytest.raises(ConfigError, match=r"LinearDIY.step needs gradients: call loss.backward\(\) first"):
         LinearDIY(2, 2).step()
@@ -75,7 +75,7 @@ def test_dense_and_dnn_shapes_and_linearity():
 
 
 def _separately(configs, steps, seed=1):
-    """The seed's loop, one network at a time."""
+    """The tutorial's loop, one network at a time."""
     losses = {}
     for config in configs:
         torch.manual_seed(seed)
@@ -120,8 +120,8 @@ def test_layers_study_command_at_a_tiny_scale(tmp_path, capsys):
     out = tmp_path / "study"
     assert layers_study_command(["--steps-scale", "0.0025", "--out-dir", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "S000-1 LinearDIY 10->2: final loss" in printed and "S000-2 Dense 10-10-2: final loss" in printed
-    assert "S000-3 DNN on random targets, 50 Adam steps" in printed
+    assert "experiment 1 LinearDIY 10->2: final loss" in printed and "experiment 2 Dense 10-10-2: final loss" in printed
+    assert "experiment 3 DNN on random targets, 50 Adam steps" in printed
     assert "hidden 128, n_hidden 5, relu" in printed and "hidden 256, n_hidden 3, no activation" in printed
     names = ["fig1_linear_diy", "fig2_dense", "fig4_depth_linear", "fig5_depth_relu", "fig6_width_linear",
              "fig7_width_relu"]

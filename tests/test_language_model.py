@@ -236,3 +236,46 @@ def test_samples_printed_and_saved_every_period(tmp_path, capsys):
     assert "epoch 2, perplexity" in out and "epoch 4, perplexity" in out and " - ab" in out and " - ba" in out
     saved = (tmp_path / "version_0" / "samples.txt").read_text(encoding="utf-8")
     assert saved.count(" - ab") == 2 and saved.count(" - ba") == 2
+
+
+def test_a_run_shorter_than_pred_period_still_saves_its_final_samples(tmp_path, capsys):
+    model = small(pred_period=40, prefixes=["ab", "ba"])
+    t = trainer(tmp_path, max_epochs=3, logger=L.pytorch.loggers.CSVLogger(tmp_path, name=""))
+    t.fit(model, loader())
+    assert " - ab" not in capsys.readouterr().out  # not printed during training: the run summary prints them
+    saved = (tmp_path / "version_0" / "samples.txt").read_text(encoding="utf-8").splitlines()
+    assert saved[0].startswith("epoch 3, perplexity ") and len(saved) == 3
+    assert saved[1:] == [f" - {text}" for text in model.samples()]
+    assert model.fit_summary().splitlines() == saved[1:]  # the summary shows what was saved
+    assert model.held_out_note() is None  # no validation, nothing to explain
+
+
+def test_final_samples_are_not_written_twice_and_pred_period_0_writes_none(tmp_path):
+    model = small(pred_period=2, prefixes=["ab"])
+    trainer(tmp_path, max_epochs=3, logger=L.pytorch.loggers.CSVLogger(tmp_path, name="")).fit(model, loader())
+    saved = (tmp_path / "version_0" / "samples.txt").read_text(encoding="utf-8")
+    assert [line.split(",")[0] for line in saved.splitlines() if line.startswith("epoch")] == ["epoch 2", "epoch 3"]
+    quiet = small(pred_period=0)
+    trainer(tmp_path / "quiet", max_epochs=1, logger=L.pytorch.loggers.CSVLogger(tmp_path / "quiet", name="")).fit(
+        quiet, loader())
+    assert not (tmp_path / "quiet" / "version_0" / "samples.txt").exists()
+
+
+def test_the_summary_explains_the_held_out_perplexity_of_the_lyrics(tmp_path):
+    class Lyrics(L.LightningDataModule):
+        def __init__(self):
+            super().__init__()
+            self.save_hyperparameters({"num_chars": 10_000, "val_chars": 2_000})
+
+        def train_dataloader(self):
+            return loader()
+
+        def val_dataloader(self):
+            return loader(text="hgfedcba " * 20)
+
+    model = small(pred_period=0)
+    trainer(tmp_path, max_epochs=1).fit(model, datamodule=Lyrics())
+    note = model.held_out_note()
+    assert note.startswith("note: val/ppl is the perplexity of the 2,000 characters held out after the training text")
+    assert "memorises its 10,000 training characters" in note and "train/ppl, the number the book reports" in note
+    assert model.fit_summary().splitlines()[0] == note

@@ -107,7 +107,8 @@ def test_an_architecture_adds_keyword_only_arguments_and_its_signature_shows_eve
     if "__init__" in vars(cls):
         params = list(inspect.signature(cls.__init__).parameters.values())[1:]
         assert params[-1].kind is inspect.Parameter.VAR_KEYWORD, f"{name}.__init__ ends with **task"
-        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[:-1]), f"{name}'s arguments are keyword-only"
+        own = params[:-1]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in own), f"{name}'s arguments are keyword-only"
     shown = inspect.signature(cls).parameters
     assert task_args <= set(shown), f"inspect.signature({name}) shows the task's arguments"
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in shown.values())

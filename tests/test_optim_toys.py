@@ -6,7 +6,8 @@ import pytest
 
 from zoo.cli import main
 from zoo.errors import ConfigError
-from zoo.optim.toys import format_endpoint, plot_trajectory, trajectory
+from zoo.optim.toys import format_endpoint, trajectory, trajectory_figure
+from zoo.runtime.plots import save_figure
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -76,7 +77,7 @@ def test_bad_arguments(kwargs, message):
 @pytest.mark.parametrize("function", ["square", "elongated"])
 def test_plot_is_a_png(function, tmp_path):
     points = trajectory("sgd_scratch", function, 0.6 if function == "elongated" else 1.1)  # diverging: wide axes
-    path = plot_trajectory(points, function, tmp_path / "sub" / "t.png")
+    path = save_figure(trajectory_figure(points, function), tmp_path / "sub" / "t.png")
     data = path.read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
 

@@ -1,4 +1,4 @@
-"""Resume that reproduces (issue 14): a run stopped by Ctrl-C or killed by SIGKILL in the middle of an epoch, then
+"""Resume that reproduces: a run stopped by Ctrl-C or killed by SIGKILL in the middle of an epoch, then
 resumed from its checkpoint, ends at exactly the uninterrupted run's numbers (CPU, same seed), for consecutive
 (gru_lyrics) and random (rnn_scratch_random_lyrics) sampling; epoch-end resume for a classifier and a regression;
 Ctrl-C prints the summary and exits 130; a non-finite loss stops the run with a message, or continues on request.

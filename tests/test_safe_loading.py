@@ -1,4 +1,4 @@
-"""Checkpoints cannot run code, altered tensors are refused, and bad checkpoint paths are one clear line (issue 14).
+"""Checkpoints cannot run code, altered tensors are refused, and bad checkpoint paths are one clear line.
 
 A crafted checkpoint here is a real torch file whose unpickling would call ``open(marker, "w")``: the marker file
 appears if and only if the file was unpickled without the restricted unpickler (`test_the_crafted_file_is_armed`

@@ -1,6 +1,6 @@
-"""Machine translation (book 10.9-10.12): the fr-en data as the book prepares it, Tatoeba's normalisation, the
-attention and the masked loss against their definitions, greedy and beam search, the book's BLEU, and translating
-from a checkpoint."""
+"""Machine translation (book 10.9-10.12): the fr-en data as the book prepares it, the normalisation shared by the
+training text and the sentences a user types, the attention and the masked loss against their definitions, greedy and
+beam search, the book's BLEU, and translating from a checkpoint with references given one by one or in a file."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 import datamodules.fra_eng as tr
-from datamodules.fra_eng import FraEngDataModule, normalize_tatoeba, read_pairs
+from datamodules.fra_eng import FraEngDataModule, normalize_sentence, read_pairs
 from tests import text_fakes
 from tests.conftest import REPO
 from tests.examples import EXAMPLES, MT_VOCAB
@@ -49,13 +49,26 @@ def test_the_books_processing_of_fr_en_pairs(tmp_path, monkeypatch):
 
 
 def test_tatoeba_is_normalised_and_read_english_tab_french(tmp_path, monkeypatch):
-    assert normalize_tatoeba("Cours\u202f! C'est\xa0bien.") == "cours ! c'est bien ."
+    assert normalize_sentence("Cours\u202f! C'est\xa0bien.") == "cours ! c'est bien ."
     archive = text_fakes.write_tatoeba_zip(tmp_path / "fra-eng.zip")
     point_resource_at(monkeypatch, tr, "FRA_ENG", archive)
     dm = FraEngDataModule(data_dir=str(tmp_path), source="tatoeba", max_seq_len=6, num_examples=6)
     assert dm.pairs[0] == (["va", "!"], ["go", "."]) and dm.pairs[2] == (["cours", "!"], ["run", "!"])
     assert (["c'est", "mon", "frère", "."], ["he", "is", "my", "brother", "."]) in dm.pairs
     assert len(dm.pairs) == 6  # num_examples keeps the first 6; the long 7th is not among them
+
+
+def test_the_small_file_is_normalised_like_what_a_user_types(tmp_path, monkeypatch):
+    """The book's file is already in that form (normalising it changes nothing); a file of one's own in the small
+    format is normalised as the Tatoeba file is, and the datamodule's predict sentences too."""
+    assert normalize_sentence("Ils regardent.") == "ils regardent ." == normalize_sentence("ils regardent .")
+    assert all(normalize_sentence(f"{fr}\t{en}") == f"{fr}\t{en}" for fr, en in text_fakes.FR_EN_PAIRS)
+    path = text_fakes.write_fr_en(tmp_path / tr.FR_EN_SMALL.filename, [("Ils regardent.", "They are watching!"),
+                                                                        ("Elle a tort.", "She is wrong.")])
+    point_resource_at(monkeypatch, tr, "FR_EN_SMALL", path)
+    dm = FraEngDataModule(data_dir=str(tmp_path), predict_sentences=["Elle a tort."])
+    assert dm.pairs[0] == (["ils", "regardent", "."], ["they", "are", "watching", "!"])
+    assert list(dm.predict_dataloader()) == [["elle a tort ."]]
 
 
 def test_data_errors_name_the_line_and_the_file(tmp_path):
@@ -203,6 +216,59 @@ def test_python_m_zoo_translate_greedy_beam_reference_and_attention(trained, tmp
     assert unknown.unknown == ["mangent"] and unknown.source_tokens == ["ils", "<unk>", ".", "<eos>"]
 
 
+def test_translate_reads_a_sentence_as_typed_the_way_the_training_text_was_normalised(trained, capsys):
+    run, _ = trained
+    ckpt = str(run / "checkpoints" / "last.ckpt")
+    assert main_status(["translate", "--ckpt", ckpt, "ils regardent ."]) == 0
+    expected = capsys.readouterr().out.split(" -> ")[1]
+    assert main_status(["translate", "--ckpt", ckpt, "Ils regardent.", "Ils mangent."]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Ils regardent. -> {expected}".rstrip("\n")  # the same words, no <unk>
+    assert lines[1].startswith("Ils mangent. -> ")
+    assert lines[2] == "  note: not in the training vocabulary, read as <unk>: mangent" and len(lines) == 3
+
+
+def main_status(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    return done.value.code
+
+
+def test_references_one_per_sentence_or_from_a_file(trained, tmp_path, capsys):
+    run, _ = trained
+    ckpt = str(run / "checkpoints" / "last.ckpt")
+    sentences = ["Ils regardent.", "Elle est vieille.", "Ils sont acteurs."]
+    references = ["They are watching.", "She is old.", "They are actors."]
+    assert main_status(["translate", "--ckpt", ckpt, *sentences,
+                        *(a for r in references for a in ("--reference", r))]) == 0
+    repeated = capsys.readouterr().out
+    assert repeated.count(" bleu ") == 3
+    file = tmp_path / "refs.txt"
+    file.write_text("\n".join(references) + "\n\n", encoding="utf-8")  # a trailing blank line is fine
+    assert main_status(["translate", "--ckpt", ckpt, *sentences, "--references", str(file)]) == 0
+    assert capsys.readouterr().out == repeated
+    model = load_task(ckpt)
+    for line, sentence, reference in zip(repeated.splitlines(), sentences, references):
+        words = model.translate(normalize_sentence(sentence)).words
+        assert line.endswith(f" bleu {bleu(words, normalize_sentence(reference).split(), 2):.3f}")
+
+    for args, message in [
+        (["--reference", "They are watching."],
+         "error: 3 sentences but 1 reference: give one reference per sentence, in the same order: repeat "
+         "--reference \"...\" once for each sentence, or put them in a file, one a line, and pass --references FILE"),
+        (["--references", str(file), "--reference", "x"], "error: give the references either with --reference"),
+        (["--references", str(tmp_path / "none.txt")], f"error: no such references file: {tmp_path / 'none.txt'}"),
+    ]:
+        assert main_status(["translate", "--ckpt", ckpt, *sentences, *args]) == 1
+        assert message in capsys.readouterr().err
+    file.write_text("They are watching.\n\nThey are actors.\n", encoding="utf-8")
+    assert main_status(["translate", "--ckpt", ckpt, *sentences, "--references", str(file)]) == 1
+    assert f"error: {file}, line 2: a blank line" in capsys.readouterr().err
+    file.write_text("They are watching.\n", encoding="utf-8")
+    assert main_status(["translate", "--ckpt", ckpt, *sentences, "--references", str(file)]) == 1
+    assert "error: 3 sentences but 1 reference: " in capsys.readouterr().err
+
+
 def test_translate_errors_are_one_line_and_exit_1(tmp_path):
     model, _ = EXAMPLES["Seq2Seq"]()
     trainer = L.Trainer(logger=False, enable_checkpointing=False, accelerator="cpu", max_epochs=0)
@@ -235,6 +301,11 @@ def test_the_books_experiment_on_the_real_pairs(tmp_path):
     assert isinstance(model, Seq2SeqAttention)
     assert model.translate("ils regardent .").text == "they are watching ."
     assert model.translate("ils regardent .", beam_size=3).text == "they are watching ."
+    out = subprocess.run([sys.executable, "-m", "zoo", "translate", "--ckpt",
+                          str(tmp_path / "version_0" / "checkpoints" / "last.ckpt"), "Ils regardent."], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)  # as a user types it
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Ils regardent. -> they are watching .  (greedy") and "<unk>" not in out.stdout
     with open(tmp_path / "version_0" / "metrics.csv", newline="") as f:
         losses = [float(r["train/loss"]) for r in csv.DictReader(f) if r["train/loss"]]
     assert losses[-1] < 0.06 and losses[9] > losses[-1]

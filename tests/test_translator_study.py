@@ -1,5 +1,5 @@
-"""Seed 000's translator comparison (S000-4): its line-aligned data with a frozen vector file, the four
-position-by-position translators, and the command that trains them and draws the seed's figures."""
+"""The layers tutorial's translator comparison: its line-aligned data with a frozen vector file, the four
+position-by-position translators, and the command that trains them and draws the tutorial's figures."""
 
 from __future__ import annotations
 

@@ -308,7 +308,7 @@ def test_batch_norm_input_checks():
         batch_norm(torch.randn(2, 3, 4), *[torch.ones(3)] * 4, training=True)
 
 
-# ------------------------------------------------------------------ seed 002: images read row by row
+# ------------------------------------------------------------------ the RNN tutorial: images read row by row
 @pytest.mark.parametrize(("cell", "module", "layers"), [("rnn", nn.RNN, 2), ("lstm", nn.LSTM, 1)])
 def test_row_classifier_equals_the_seeds_batch_first_model(cell, module, layers):
     torch.manual_seed(0)
@@ -316,7 +316,7 @@ def test_row_classifier_equals_the_seeds_batch_first_model(cell, module, layers)
     seed_rnn = module(28, 100, num_layers=layers, batch_first=True)
     seed_rnn.load_state_dict(net.features.rnn.state_dict())
     images = torch.rand(5, 1, 28, 28)
-    out, _ = seed_rnn(images.view(-1, 28, 28))  # (100, 28, 100) in the seed: (batch, sequence, feature)
+    out, _ = seed_rnn(images.view(-1, 28, 28))  # (100, 28, 100) in the tutorial: (batch, sequence, feature)
     expected = net.head(out[:, -1, :])
     assert torch.allclose(net(images), expected, atol=1e-5)
     shapes = [tuple(p.shape) for p in net.parameters()]

@@ -24,8 +24,8 @@ from zoo.errors import ConfigError
 from zoo.models import load_task
 
 DATA = {"FashionMNISTDataModule": FashionMNISTDataModule, "CIFAR10DataModule": CIFAR10DataModule}
-#: The recipes of book chapters 3 and 5, 9.1 (with and without augmentation) and seed 002. The 9.2 hotdog recipes
-#: are tested in test_finetune.py.
+#: The recipes of book chapters 3 and 5, 9.1 (with and without augmentation) and the RNN tutorial. The 9.2 hotdog
+#: recipes are tested in test_finetune.py.
 VISION_RECIPES = {f"{m}_fashion_mnist" for m in (
     "softmax_scratch", "softmax", "mlp_scratch", "mlp", "mlp_dropout_scratch", "mlp_dropout", "lenet", "alexnet",
     "vgg11", "nin", "googlenet", "lenet_bn_scratch", "lenet_bn", "resnet18", "densenet", "rnn_rows", "lstm_rows")}

@@ -1,4 +1,4 @@
-"""A complete wheel (issue 14): the recipes ship inside it and are found by name from any directory; a project's
+"""A complete wheel: the recipes ship inside it and are found by name from any directory; a project's
 own ``recipes/`` folder is used only when asked for.
 
 `test_the_wheel_installs_and_trains_from_another_directory` builds the wheel offline from a copy of the checkout,

@@ -3,9 +3,11 @@ format (and its errors), the parse cache, GloVe by name through the data layer, 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -96,7 +98,8 @@ def test_a_file_that_is_not_text_and_a_missing_name_are_clear_errors(tmp_path):
 
 def test_a_text_file_is_parsed_once_then_read_from_its_cache(vector_file, monkeypatch):
     first = WordVectors.load(vector_file)
-    assert vector_file.with_name("vectors.txt.pt").is_file()
+    assert not vector_file.with_name("vectors.txt.pt").exists()  # never beside the user's file
+    assert list((Path(os.environ["ZOO_DATA_DIR"]) / "word-vectors").glob("vectors.txt-*.pt"))
     monkeypatch.setattr(vector_files, "parse_vector_file", lambda path: pytest.fail("parsed again"))
     assert torch.equal(WordVectors.load(vector_file).vectors, first.vectors)
     monkeypatch.undo()

@@ -230,9 +230,9 @@ def write_tatoeba_zip(path: Path) -> Path:
     return path
 
 
-# ------------------------------------------------------------------ seed 000's parallel files
+# ------------------------------------------------------------------ the layers tutorial's parallel files
 def write_seed000_files(root: Path, dim: int = 8) -> Path:
-    """The seed's four line-aligned files (hotel phrases, es -> en) and an ``embedding_128.txt``-style vector file
+    """The tutorial's four line-aligned files (hotel phrases, es -> en) and an ``embedding_128.txt``-style vector file
     (here ``dim`` numbers a word) covering every word but one, to exercise the <unk> path."""
     pairs = [("por favor , una habitaci'on .", "a room , please ."),
              ("me voy a marchar hoy .", "I am leaving today ."),

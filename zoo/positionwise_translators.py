@@ -1,8 +1,8 @@
-"""Seed 000's translator comparison (S000-4) as a LightningModule: one class, the cell chosen by name.
+"""The layers tutorial's translator comparison as a LightningModule: one class, the cell chosen by name.
 
 `PositionwiseTranslator` is `zoo.tasks.positionwise_translation.PositionwiseTranslationTask` plus the network's
-keyword-only arguments; ``python -m zoo translator-study`` trains the four (ERNN, LSTM, GRU, DNN) and draws the seed's
-figures.
+keyword-only arguments; ``python -m zoo translator-study`` trains the four (ERNN, LSTM, GRU, DNN) and draws the
+tutorial's figures.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ __all__ = ["PositionwiseTranslator"]
 
 
 class PositionwiseTranslator(PositionwiseTranslationTask):
-    """The seed's ``Translator``: word vectors, then an ERNN (``cell="rnn"``), LSTM, GRU or DNN, then a linear layer
+    """The tutorial's ``Translator``: word vectors, then an ERNN (``cell="rnn"``), LSTM, GRU or DNN, then a linear layer
     and log-softmax at every position.
 
     Args:
         cell: ``rnn``, ``lstm``, ``gru`` or ``dnn``.
-        embed_size: word-vector size (the seed: 128, its GloVe file's).
-        hidden_size: hidden units (the seed: 128).
-        initial_state: ``random`` (the seed) or ``zeros``.
+        embed_size: word-vector size (the tutorial: 128, its GloVe file's).
+        hidden_size: hidden units (the tutorial: 128).
+        initial_state: ``random`` (the tutorial) or ``zeros``.
     """
 
     def __init__(self, *, cell: Literal["rnn", "lstm", "gru", "dnn"] = "gru", embed_size: int = 128,

@@ -1,4 +1,4 @@
-"""Images read row by row by a recurrent network (seed 002, "五、其他神经网络架构": MNIST with ``nn.RNN`` and
+"""Images read row by row by a recurrent network (the RNN tutorial, "五、其他神经网络架构": MNIST with ``nn.RNN`` and
 ``nn.LSTM``), as image classifiers.
 
 Each class is `zoo.tasks.classification.ImageClassificationTask` plus its keyword-only network arguments; the
@@ -25,8 +25,8 @@ def _row_net(hp, cell: str) -> nn.Module:
 
 
 class RowRNNClassifier(ImageClassificationTask):
-    """Each image row is one time step of a tanh RNN (seed 002: ``nn.RNN(28, 100, num_layers=2)``); the last step's
-    hidden state goes to a linear layer. ``impl="scratch"`` uses the hand-written recurrent layer."""
+    """Each image row is one time step of a tanh RNN (the RNN tutorial: ``nn.RNN(28, 100, num_layers=2)``); the last
+    step's hidden state goes to a linear layer. ``impl="scratch"`` uses the hand-written recurrent layer."""
 
     def __init__(self, *, hidden_size: int = 100, num_layers: int = 2, impl: RecurrentImpl = "fused",
                  **task: Any) -> None:
@@ -37,7 +37,7 @@ class RowRNNClassifier(ImageClassificationTask):
 
 
 class RowLSTMClassifier(ImageClassificationTask):
-    """Each image row is one time step of an LSTM (seed 002: ``nn.LSTM`` with 100 hidden units, one layer)."""
+    """Each image row is one time step of an LSTM (the RNN tutorial: ``nn.LSTM`` with 100 hidden units, one layer)."""
 
     def __init__(self, *, hidden_size: int = 100, num_layers: int = 1, impl: RecurrentImpl = "fused",
                  **task: Any) -> None:

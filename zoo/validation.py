@@ -1,4 +1,4 @@
-"""Argument checks shared by the datamodules, the task bases and the commands (issue 14, "bad input").
+"""Argument checks shared by the datamodules, the task bases and the commands .
 
 Every number a user types (a batch size, a learning rate, a layer size, ``generate --temperature``) is checked here,
 before anything is built, and a wrong one raises `zoo.errors.ConfigError` with one line that names the argument,

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.cli.config_files import check_config_files
 from zoo.errors import ConfigError, ZooError
 from zoo.io.checkpoints import check_checkpoint
 from zoo.io.run_files import AtomicCheckpointIO
-from zoo.runtime.callbacks import SaveOnInterrupt, ThrottledProgressBar
-from zoo.runtime.loggers import parse_logger_names, place_cli_loggers, run_loggers
+from zoo.runtime.callbacks import EpochLines, SaveOnInterrupt, ThrottledProgressBar, stdout_is_terminal
+from zoo.runtime.loggers import parse_logger_names, place_cli_loggers, remove_unused_run_folder, run_loggers
 from zoo.runtime.plots import LossCurvePlot
+from zoo.runtime.precision import PrecisionCheck
 from zoo.runtime.run_control import RunControl, ddp_with_timeout
-from zoo.runtime.summary import print_fit_summary
+from zoo.runtime.summary import FitClock, print_fit_summary
 
 __all__ = ["DATA_LINKS", "ZooCLI", "print_fit_summary"]
 
@@ -36,6 +39,44 @@ class ZooCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         if subcommand and self.config[subcommand].get("ckpt_path"):  # before LightningCLI reads the file's hparams
             check_checkpoint(self.config[subcommand]["ckpt_path"])  # missing, folder, truncated, unsafe, altered
+            self._check_resumed_model(subcommand)
+
+    def _check_resumed_model(self, subcommand: str) -> None:
+        """Refuse a ``--ckpt_path`` whose model is not the one this run builds (another class, or other arguments:
+        a GRU checkpoint under ``rnn_lyrics``, a regression under ``gru_lyrics``, ``hidden_size 128`` on a model of
+        256), in one line naming both, before LightningCLI copies the checkpoint's hyperparameters over the
+        command line's without a word (or fails on them deep inside a model)."""
+        ckpt_path = self.config[subcommand].get("ckpt_path")
+        model = self.config[subcommand].get("model")
+        if model is None or not hasattr(model, "get") or not Path(str(ckpt_path)).is_file():
+            return  # Lightning's keywords (last, hpc, ...) and remote files: Lightning's own checks
+        from zoo.io.checkpoints import model_mismatch, read_header
+
+        problem = model_mismatch(read_header(ckpt_path), model.get("class_path"), model.get("init_args"),
+                                 f"--ckpt_path {ckpt_path}", ignore=DATA_LINKS)  # the data's, filled in later
+        if problem is not None:
+            raise ConfigError(problem)
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        """Run it; a full or read-only run folder is one line naming it, and a run that is not training (or that
+        failed) gives back the run folder it reserved when nothing but its configuration was written there."""
+        failed = True
+        try:
+            super()._run_subcommand(subcommand)
+            failed = False
+        except OSError as exc:
+            from zoo.io.run_files import run_dir, run_folder_error
+
+            folder = run_dir(self.trainer) or self._get(self.config_init, "trainer", default={}).get(
+                "default_root_dir") or "runs"
+            problem = run_folder_error(exc, folder, Path(exc.filename).name if exc.filename else "a run file")
+            if problem is None:
+                raise
+            raise problem from exc
+        finally:
+            if (failed or subcommand != "fit") and self.trainer.is_global_zero:
+                for logger in self.trainer.loggers:
+                    remove_unused_run_folder(logger)
 
     def add_arguments_to_parser(self, parser) -> None:
         for key in DATA_LINKS:
@@ -82,8 +123,11 @@ class ZooCLI(LightningCLI):
             raise ConfigError(f"--logger {','.join(names[1:])} and --trainer.logger both choose the loggers; give one")
         recipe_callbacks = trainer_cfg.get("callbacks") or []  # kwargs replace the config's list, so keep it here
         recipe_callbacks = recipe_callbacks if isinstance(recipe_callbacks, list) else [recipe_callbacks]
-        extra = [SaveOnInterrupt(), RunControl(every_minutes=self._get(self.config, "checkpoint_minutes", default=5.0),
-                                               on_nonfinite=self._get(self.config, "on_nonfinite", default="stop"))]
+        if trainer_cfg.get("enable_checkpointing") is False:  # switches off the recipe's ModelCheckpoint too
+            recipe_callbacks = [cb for cb in recipe_callbacks if not isinstance(cb, ModelCheckpoint)]
+        extra = [SaveOnInterrupt(), PrecisionCheck(),
+                 RunControl(every_minutes=self._get(self.config, "checkpoint_minutes", default=5.0),
+                            on_nonfinite=self._get(self.config, "on_nonfinite", default="stop"))]
         if trainer_cfg.get("plugins") is None:
             kwargs["plugins"] = [AtomicCheckpointIO()]
         strategy = ddp_with_timeout(trainer_cfg.get("strategy"), self._get(self.config, "ddp_timeout", default=600.0))
@@ -91,11 +135,17 @@ class ZooCLI(LightningCLI):
             kwargs["strategy"] = strategy
         if not any(isinstance(cb, LossCurvePlot) for cb in recipe_callbacks):
             extra.append(LossCurvePlot())  # a recipe sets its own to choose a log scale
+        terminal = stdout_is_terminal()
+        _hide_lightning_tips()
         if trainer_cfg.get("enable_progress_bar", True) is not False and not any(
                 isinstance(cb, ProgressBar) for cb in recipe_callbacks):
             # Lightning picks the rich bar when rich is installed; it redraws from a background thread, which on a
-            # 2-core machine cost ~10% of an epoch of the chapter 6 models (bench/gru_lyrics.py); tqdm does not
-            extra.append(ThrottledProgressBar())
+            # 2-core machine cost ~10% of an epoch of the chapter 6 models (bench/gru_lyrics.py); tqdm does not.
+            # Into a file or a pipe a redrawn bar is only escape codes: one plain line per epoch instead
+            extra.append(ThrottledProgressBar() if terminal else EpochLines())
+        if not terminal and trainer_cfg.get("enable_model_summary") is None:
+            kwargs["enable_model_summary"] = False  # its table (and "Total FLOPs: 0"); EpochLines prints the size
+        extra.append(FitClock())  # the summary's wall time
         kwargs["callbacks"] = [*recipe_callbacks, *kwargs.get("callbacks", []), *extra]
         return super().instantiate_trainer(**kwargs)
 
@@ -110,6 +160,20 @@ class ZooCLI(LightningCLI):
             for item in [batch] if isinstance(batch, str) else batch:
                 if isinstance(item, str):
                     print(item, flush=True)
+
+
+class _NoTips(logging.Filter):
+    """Drops Lightning's advertisements ("💡 Tip: ... try installing litlogger"), which say nothing about the run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tip:" not in str(record.msg)
+
+
+def _hide_lightning_tips() -> None:
+    """Filter Lightning's tips out of its rank-zero info log (the zoo's own rank-zero messages go through)."""
+    log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    if not any(isinstance(f, _NoTips) for f in log.filters):
+        log.addFilter(_NoTips())
 
 
 def _zoo_error_in(exc: BaseException) -> ZooError | None:

@@ -151,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except SystemExit:
+        raise
     except BaseException as exc:
         from zoo.runtime.run_control import RunStopped
 

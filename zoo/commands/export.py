@@ -28,20 +28,24 @@ def export_command(argv: Sequence[str]) -> int:
                "--out gru_lyrics.onnx")
     parser.add_argument("--ckpt", required=True, help="checkpoint written by a zoo model")
     parser.add_argument("--format", required=True, metavar="|".join(FORMATS), help="onnx or torchscript")
-    parser.add_argument("--out", required=True, help="file to write (its folder is created)")
-    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--out", required=True, help="file to write (its folder is created); never the checkpoint")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists (never --ckpt itself)")
     parser.add_argument("--no-check", action="store_true",
                         help=f"skip running the written file against the PyTorch model (atol {ATOL:g})")
     args = parser.parse_args(argv)
 
     from zoo.commands.graph_export import export_model
     from zoo.errors import ConfigError
+    from zoo.files import check_output_file
     from zoo.models import load_task
 
     if args.format not in FORMATS:  # before loading the checkpoint: a typo should not cost a load
         raise ConfigError(f"unknown export format {args.format!r}; choose one of: {', '.join(FORMATS)}")
+    example = "model." + ("onnx" if args.format == "onnx" else "pt")
+    check_output_file(args.out, flag="--out", replace=args.force, inputs=[args.ckpt], example=example)
     task = load_task(args.ckpt)
-    result = export_model(task, args.format, args.out, force=args.force, check=not args.no_check)
+    result = export_model(task, args.format, args.out, force=args.force, check=not args.no_check,
+                          inputs=[args.ckpt])
     print(f"wrote {result.path} ({args.format}, {type(task).__name__}, {result.path.stat().st_size:,} bytes)")
     for kind in ("inputs", "outputs"):
         for name, text in result.metadata[kind].items():

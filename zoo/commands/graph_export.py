@@ -50,7 +50,7 @@ import copy
 import io
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +60,7 @@ import torch
 from torch import nn
 
 from zoo.errors import ConfigError
-from zoo.files import atomic_path
+from zoo.files import atomic_path, check_output_file
 
 __all__ = ["ATOL", "FORMATS", "SUPPORTED", "ExportResult", "GraphSpec", "export_model", "graph_spec",
            "read_metadata"]
@@ -322,22 +322,21 @@ def _max_difference(path: Path, fmt: str, spec: GraphSpec) -> float:
     return max(float((g.float() - e.float()).abs().max()) for g, e in zip(got, expected))
 
 
-def export_model(task, fmt: str, out: str | Path, *, force: bool = False, check: bool = True) -> ExportResult:
+def export_model(task, fmt: str, out: str | Path, *, force: bool = False, check: bool = True,
+                 inputs: Sequence[str | Path] = ()) -> ExportResult:
     """Write ``task``'s network to ``out`` as ``fmt`` (``"onnx"`` or ``"torchscript"``); see the module docstring.
 
-    The folder of ``out`` is created; an existing file is kept unless ``force``. The graph is written to a temporary
-    file beside ``out``; with ``check`` (the default) that file is run on inputs of other sizes than the export's and
-    must give the PyTorch model's outputs to `ATOL`, else `ConfigError`. Only then does it take the name ``out``, so
-    a failed export leaves no file and an existing one untouched. Without onnxruntime an ONNX file is written
-    unchecked (``max_abs_diff`` None).
+    ``out`` is checked first (`zoo.files.check_output_file`): not a folder, not through a file, in a folder that can
+    be written, and never one of ``inputs`` (the checkpoint it was read from, by name or link), even with
+    ``force``. The folder of ``out`` is created; an existing file is kept unless ``force``. The graph is written to
+    a temporary file beside ``out``; with ``check`` (the default) that file is run on inputs of other sizes than the
+    export's and must give the PyTorch model's outputs to `ATOL`, else `ConfigError`. Only then does it take the name
+    ``out``, so a failed export leaves no file and an existing one untouched. Without onnxruntime an ONNX file is
+    written unchecked (``max_abs_diff`` None).
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-    out = Path(out)
-    if out.is_dir():
-        raise ConfigError(f"{out} is a folder; give the file to write, e.g. {out / ('model.' + _suffix(fmt))}")
-    if out.exists() and not force:
-        raise ConfigError(f"{out} exists; pass --force (force=True) to replace it")
+    out = check_output_file(out, replace=force, inputs=inputs, example="model." + _suffix(fmt))
     spec = graph_spec(task)
     data = _onnx_bytes(spec) if fmt == "onnx" else _torchscript_bytes(spec)
     shapes = {name: tuple(t.shape) for name, t in zip(spec.input_names, spec.check)}

@@ -26,6 +26,7 @@ file (`ConfigError`, printed as ``error: ...`` with exit status 1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -228,6 +229,7 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         raise ConfigError(f"{name}: {metrics_csv} has no column {metric!r} (columns: {', '.join(values)}); fix "
                           "'metric' in results/BOOK.yaml")
     epochs = printed.get("epochs run")
+    precision, device = run_precision_and_device(log_dir)
     result = {
         "recipe": name,
         "book_experiment": entry.get("experiment"),
@@ -238,6 +240,8 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         "seed": seed,
         "epochs": int(epochs) if epochs and epochs.isdigit() else None,
         "wall_time_s": round(wall_time_s, 1),
+        "precision": precision,
+        "device": device,
         **(env if env is not None else environment()),
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": command,
@@ -250,10 +254,44 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
     return out
 
 
-def run_recipe(name: str, entry: Mapping[str, Any], out_dir: Path, root: Path) -> tuple[Path | None, str]:
-    """Train one recipe in a subprocess and write its JSON; ``(path or None, one-line report)``."""
+def run_precision_and_device(log_dir: Path) -> tuple[str, str]:
+    """(the Trainer's precision, the device) of a finished run, from the ``config.yaml`` LightningCLI saved in its log
+    folder: ``("bf16-mixed", "cpu: Intel(R) Xeon(R) Processor, 2 cores, AMX bf16")`` or ``("32-true", "cuda: NVIDIA
+    H100 80GB HBM3")``."""
+    import yaml
+
+    config = {}
+    if (log_dir / "config.yaml").is_file():
+        config = yaml.safe_load((log_dir / "config.yaml").read_text(encoding="utf-8")) or {}
+    trainer = config.get("trainer") or {}
+    precision = str(trainer.get("precision") or "32-true")
+    return precision, describe_device(str(trainer.get("accelerator") or "auto"))
+
+
+def describe_device(accelerator: str) -> str:
+    """The device a run with ``accelerator`` uses on this machine, in words."""
+    import os
+
+    import torch
+
+    if accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)}"
+    from zoo.runtime.precision import cpu_flags, cpu_has_bf16_matrix_units
+
+    model = "CPU"
+    with contextlib.suppress(OSError, StopIteration):
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    units = "AMX bf16" if cpu_has_bf16_matrix_units() else ("AVX-512" if "avx512f" in cpu_flags() else "no AMX")
+    return f"cpu: {model}, {len(os.sched_getaffinity(0))} cores, {units}"
+
+
+def run_recipe(name: str, entry: Mapping[str, Any], out_dir: Path, root: Path,
+               recipe_args: Sequence[str] = ()) -> tuple[Path | None, str]:
+    """Train one recipe in a subprocess (with ``recipe_args`` after the recipe's name) and write its JSON;
+    ``(path or None, one-line report)``."""
     args = ["-m", "zoo", "recipe", name, "--trainer.enable_progress_bar", "false",
-            "--trainer.default_root_dir", str(root / name)]
+            "--trainer.default_root_dir", str(root / name), *recipe_args]
     command = shlex.join(["python", *args])
     print(f"== {name}: {command}", flush=True)
     start = time.perf_counter()
@@ -325,7 +363,8 @@ def ours_cell(entry: Mapping[str, Any], result: Mapping[str, Any] | None, *, nam
     file = result.get("_file", f"results/{name}.json")
     template = entry["ours"]
     try:
-        text = template.format(values=result.get("values", {}), printed=result.get("printed", {}))
+        fields = {k: v for k, v in result.items() if k not in ("values", "printed")}
+        text = template.format(values=result.get("values", {}), printed=result.get("printed", {}), **fields)
     except (KeyError, IndexError) as exc:
         raise ConfigError(f"{book_path}, recipe {name!r}: the 'ours' template {template!r} needs {exc}, which "
                           f"{file} lacks") from None
@@ -355,8 +394,9 @@ def render_table(table_id: str, book: Mapping[str, Any], results: Mapping[str, M
     measured = [results[n] for n in table["rows"] if n in results and book["recipes"][n].get("ours")]
     lines.append("")
     if measured:
-        setups = sorted({(r["cpu_kernel"], r["torch"], r["lightning"]) for r in measured})
-        how = "; ".join(f"{k} CPU kernels, torch {t}, Lightning {lv}" for k, t, lv in setups)
+        setups = sorted({(r.get("device") or f"{r['cpu_kernel']} CPU kernels", r["torch"], r["lightning"])
+                         for r in measured})
+        how = "; ".join(f"{d}, torch {t}, Lightning {lv}" for d, t, lv in setups)
         lines.append(f"*ours*: written by `make results` from `results/<recipe>.json` ({len(measured)} of "
                      f"{len(table['rows'])} rows measured: {how}); each file holds the seed, epochs, wall time and "
                      "commit.")
@@ -476,6 +516,10 @@ def results_command(argv: Sequence[str]) -> int:
     parser.add_argument("--root", default="runs/results", help="where the runs write their logs and checkpoints")
     parser.add_argument("--no-run", action="store_true", help="only rewrite the page from the existing files")
     parser.add_argument("--check", action="store_true", help="only compare the page with the files")
+    parser.add_argument("--recipe-args", default="", help="arguments added to every recipe's command line, e.g. "
+                                                          "\"--trainer.precision 32-true\" (use another --out)")
+    parser.add_argument("--no-page", action="store_true", help="write the JSON files only, leave the page alone "
+                                                               "(for runs kept beside the reference, in another --out)")
     args = parser.parse_args(list(argv))
     out = Path(args.out)
     book = load_book(args.book or out / "BOOK.yaml")
@@ -487,7 +531,8 @@ def results_command(argv: Sequence[str]) -> int:
         problems = check_page(text, book, load_results(out), where=str(page))
         print("\n".join(problems) if problems else f"{page} agrees with {out}/*.json")
         return 1 if problems else 0
-    rewrite_page(text, book, load_results(out), where=str(page))  # refuse a page or a file it cannot use, early
+    if not args.no_page:
+        rewrite_page(text, book, load_results(out), where=str(page))  # refuse a page or a file it cannot use, early
     failed = []
     if not args.no_run:
         names = args.names or default_names(book)
@@ -496,15 +541,17 @@ def results_command(argv: Sequence[str]) -> int:
             raise ConfigError(f"not in {book['path']}: {', '.join(unknown)} (add an entry: book value, metric, "
                               "'ours' template)")
         for name in names:
-            path, report = run_recipe(name, book["recipes"][name], out, Path(args.root))
+            path, report = run_recipe(name, book["recipes"][name], out, Path(args.root),
+                                      shlex.split(args.recipe_args))
             print(report, flush=True)
             if path is None:
                 failed.append(name)
-    text = _read_text(page, "a Markdown page")
-    new = rewrite_page(text, book, load_results(out), where=str(page))
-    if new != text:
-        page.write_text(new, encoding="utf-8")
-    print(f"{page}: tables rewritten from {out}/*.json" if new != text else f"{page}: already up to date")
+    if not args.no_page:
+        text = _read_text(page, "a Markdown page")
+        new = rewrite_page(text, book, load_results(out), where=str(page))
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+        print(f"{page}: tables rewritten from {out}/*.json" if new != text else f"{page}: already up to date")
     if failed:
         print(f"failed: {' '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -5,12 +5,15 @@
     python -m zoo analogy (--vectors NAME|FILE | --ckpt PATH) A B C
     python -m zoo classify-text --ckpt PATH TEXT [TEXT ...]
 
-Vocabularies travel in the checkpoints' hyperparameters, so a checkpoint is all these commands need.
+Vocabularies travel in the checkpoints' hyperparameters, so a checkpoint is all these commands need. When fewer words
+than ``-k`` can answer (a small vector file), ``similar`` and ``analogy`` print those there are and say on stderr how
+many were asked for and how many there are; none at all, or a query whose vector is zero, is an error.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 import torch
@@ -78,7 +81,16 @@ def similar_command(argv: Sequence[str]) -> int:
         print(f"{word}:")
         for token, cosine in neighbours:
             print(f"  cosine sim={cosine:.3f}: {token}")
+        _say_if_fewer(neighbours, args.k, f"neighbours of {word!r}", vectors)
     return 0
+
+
+def _say_if_fewer(answers: list, k: int, what: str, vectors) -> None:
+    """A note on stderr when fewer answers came back than ``-k`` asked for (a vector file of few words)."""
+    if len(answers) < k:
+        print(f"note: -k {k} asked for {k} {what}, but only {len(answers)} words of {vectors.name} can answer "
+              f"({len(vectors):,} words in all, the query left out); all {len(answers)} are printed",
+              file=sys.stderr, flush=True)
 
 
 def analogy_command(argv: Sequence[str]) -> int:
@@ -93,9 +105,11 @@ def analogy_command(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     positive_int(args.k, "-k")
     a, b, c = args.words
-    answers = _load_vectors(args).analogy(a, b, c, args.k, exclude_query=not args.include_query)
+    vectors = _load_vectors(args)
+    answers = vectors.analogy(a, b, c, args.k, exclude_query=not args.include_query)
     for token, cosine in answers:
         print(f"{a} : {b} :: {c} : {token}  (cosine sim={cosine:.3f})")
+    _say_if_fewer(answers, args.k, "answers", vectors)
     return 0
 
 

@@ -12,13 +12,20 @@ and every checkpoint a zoo task writes carries ``zoo_digest``, a SHA-256 over it
 saved (flipped bytes, a hand-edited weight). The digest covers tensors only, so editing metadata such as
 ``zoo_class`` keeps a checkpoint loadable; a checkpoint without a digest (written before it existed) still loads,
 with a note.
+
+`model_mismatch` compares the model a checkpoint holds (its class and hyperparameters) with the one a command line
+asks for: resuming or evaluating ``--ckpt_path`` with another recipe's model (a GRU checkpoint under ``rnn_lyrics``, an
+airfoil regression under ``gru_lyrics``, ``--model.init_args.hidden_size 128`` on a model of 256) is refused by
+`zoo.cli.lightning_cli.ZooCLI` in one line naming both, instead of silently training the checkpoint's model or
+failing deep inside Lightning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +33,8 @@ import torch
 
 from zoo.io.safe_load import CheckpointError, safe_load
 
-__all__ = ["CLASS_KEY", "DIGEST_KEY", "WORD_VECTORS_KEY", "check_checkpoint", "read_header", "record_class",
-           "record_digest", "tensor_digest", "verify_digest"]
+__all__ = ["CLASS_KEY", "DIGEST_KEY", "WORD_VECTORS_KEY", "check_checkpoint", "checkpoint_class_name", "model_mismatch",
+           "read_header", "record_class", "record_digest", "tensor_digest", "verify_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +127,83 @@ def check_checkpoint(ckpt_path: str | Path) -> None:
     if text in _CKPT_KEYWORDS or text.startswith(_CKPT_KEYWORDS[3] + ":") or "://" in text:
         return
     verify_digest(read_header(text), text, note=False)
+
+
+def checkpoint_class_name(header: Mapping[str, Any]) -> str | None:
+    """The name of the class that wrote a checkpoint (``GRULanguageModel``): its ``zoo_class`` entry, else the
+    ``_class_path`` LightningCLI saved among its hyperparameters; None when it records neither."""
+    recorded = header.get(CLASS_KEY)
+    if isinstance(recorded, str) and recorded:
+        return recorded.rpartition(":")[2].rpartition(".")[2] or None
+    hparams = header.get("hyper_parameters")
+    class_path = hparams.get("_class_path") if isinstance(hparams, Mapping) else None
+    if isinstance(class_path, str) and class_path:
+        return class_path.rpartition(".")[2] or None
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with tuples as lists, mappings (and argument namespaces) as dicts and paths as strings, for
+    comparing what a YAML file says with what a checkpoint saved."""
+    as_dict = getattr(value, "as_dict", None)
+    if callable(as_dict) and not isinstance(value, Mapping):
+        value = as_dict()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or (type(a) is type(b) and a == b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b) or (math.isnan(float(a)) and math.isnan(float(b)))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def model_mismatch(header: Mapping[str, Any], class_path: str | None, init_args: Mapping[str, Any] | Any,
+                   source: str | Path = "the checkpoint", asked: str = "this run builds",
+                   ignore: Sequence[str] = ()) -> str | None:
+    """How the model in a checkpoint differs from the class ``class_path`` with the arguments ``init_args`` (one
+    line naming both), or None when they agree.
+
+    The class is compared by name (checkpoints written before a module moved name it elsewhere); the arguments
+    where both sides have them, except those in ``ignore`` (the arguments the data fill in, such as the vocabulary)
+    and those ``init_args`` leaves unset (None: the model fills them in, as a classifier its preprocessing).
+    A checkpoint that records neither its class nor hyperparameters agrees with anything.
+    """
+    recorded = checkpoint_class_name(header)
+    wanted = str(class_path).rpartition(".")[2].rpartition(":")[2] if class_path else None
+    if recorded and wanted and recorded != wanted:
+        return (f"{source} holds a {recorded}, but {asked} a {wanted}: a checkpoint resumes or evaluates only the "
+                f"model that wrote it; use the recipe it was written with, or leave out --ckpt_path")
+    saved = header.get("hyper_parameters")
+    saved = _plain(saved) if isinstance(saved, Mapping) else {}
+    given = _plain(init_args) if init_args is not None else {}
+    if not isinstance(given, dict):
+        return None
+    differ = [k for k in given if not k.startswith("_") and k not in ignore and given[k] is not None
+              and k in saved and not _same(saved[k], given[k])]
+    if not differ:
+        return None
+    name = recorded or wanted or "model"
+    shown = differ[:6]
+    more = f" (and {len(differ) - 6} more)" if len(differ) > 6 else ""
+    theirs = ", ".join(f"{k}={_short(saved[k])}" for k in shown)
+    ours = ", ".join(f"{k}={_short(given[k])}" for k in shown)
+    return (f"{source} holds a {name} with {theirs}{more}, but {asked} one with {ours}: a checkpoint resumes or "
+            f"evaluates only the model that wrote it; use the arguments it was written with, or leave out "
+            f"--ckpt_path")

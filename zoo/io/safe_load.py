@@ -1,4 +1,4 @@
-"""Reading checkpoints without running code: ``torch.load(weights_only=True)`` plus one allow-list (issue 14).
+"""Reading checkpoints without running code: ``torch.load(weights_only=True)`` plus one allow-list.
 
 A ``.ckpt`` file is a pickle, and unpickling can call any function the file names: ``torch.load(weights_only=False)``
 on a crafted file runs its code. The zoo reads every checkpoint with ``weights_only=True``, where torch's restricted
@@ -9,7 +9,7 @@ What zoo checkpoints hold was measured by training one recipe of every task kind
 ``resnet18_cifar10_augment``, ``linreg_*_airfoil``, ``linreg_kaggle_house``, ``linreg_synthetic``, ``skipgram_ptb``,
 ``birnn_imdb``, ``textcnn_imdb``, ``seq2seq_attention_fr_en``, ``seq2seq_attention_fra_eng``) and asking
 ``torch.serialization.get_unsafe_globals_in_checkpoint``: none of them needs anything beyond torch's defaults, because
-hyperparameters are primitives (DESIGN.md). The allow-list holds numpy arrays and scalars of plain number types,
+hyperparameters are primitives. The allow-list holds numpy arrays and scalars of plain number types,
 which callbacks' resume state carries (``numpy.random.get_state()`` is a tuple holding a uint32 array).
 
 `SAFE_GLOBALS` is the one place to extend: add a type there (never a function that can do I/O or run code) and every
@@ -85,6 +85,31 @@ def _folder_hint(path: Path) -> str:
     return "give a checkpoint file inside it, e.g. " + ", ".join(str(p) for p in found)
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile, or a dangling link
+        return 0.0
+
+
+def _missing_hint(path: Path) -> str:
+    """The files of the same kind beside a missing file (``*.ckpt`` for a checkpoint), newest first; else the
+    checkpoints under its nearest existing folder, found as `_folder_hint` finds them; "" when there are none."""
+    folder = path.parent
+    if folder.is_dir():
+        found = sorted(folder.glob(f"*{path.suffix or '.ckpt'}"), key=lambda p: (-_mtime(p), p.name))[:5]
+        if found:
+            return f"; beside it: {', '.join(str(p) for p in found)}"
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    if folder != path.parent and folder.is_dir():
+        found = sorted({*folder.glob("*.ckpt"), *folder.glob("checkpoints/*.ckpt"),
+                        *folder.glob("*/checkpoints/*.ckpt")})[:5]
+        if found:
+            return f"; {folder} holds {', '.join(str(p) for p in found)}"
+    return ""
+
+
 def _unsafe_names(path: Path, exc: BaseException) -> list[str]:
     """The globals the file would call, read from its pickle opcodes without running them, else from torch's
     message ([] when unknown)."""
@@ -100,7 +125,7 @@ def check_file(path: str | Path, what: str = "checkpoint") -> Path:
     if path.is_dir():
         raise CheckpointError(f"{what} {path} is a directory, not a file; {_folder_hint(path)}")
     if not path.exists():
-        raise CheckpointError(f"{what} {path} does not exist")
+        raise CheckpointError(f"{what} {path} does not exist{_missing_hint(path)}")
     if not path.is_file():
         raise CheckpointError(f"{what} {path} is not a regular file")
     return path

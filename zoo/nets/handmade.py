@@ -1,13 +1,13 @@
-"""The linear layers and networks of seed 000, part 1 ("common neural-network layers", 1.2-1.3): a linear layer built
-three ways, the three-layer linear ``Dense`` network and the depth/width study network ``DNN``.
+"""The linear layers and networks of the layers tutorial, part 1 ("common neural-network layers", 1.2-1.3): a linear
+layer built three ways, the three-layer linear ``Dense`` network and the depth/width study network ``DNN``.
 
 * `LinearFunction`: ``Y = X W + b`` as a ``torch.autograd.Function`` with a hand-written backward,
   dL/dX = dL/dY W^T, dL/dW = X^T dL/dY, dL/db = sum over the batch of dL/dY (checked with
-  ``torch.autograd.gradcheck`` in float64). The seed's version multiplies by ``weight.t()`` in forward although its
+  ``torch.autograd.gradcheck`` in float64). The tutorial's version multiplies by ``weight.t()`` in forward although its
   layer stores W as (in, out), transposes ``grad_output`` in dL/dW and *averages* dL/db over the batch; all three
   are fixed here (the bias is added to every row, so its gradient is the sum).
-* `LinearDIY`: the seed's "home-made" layer with its own SGD ``step``, here updating the bias from its gradient.
-  The seed's ``Linear_DIY.step`` subtracts ``lr * self.bias`` (the bias itself), which only shrinks the bias
+* `LinearDIY`: the tutorial's "home-made" layer with its own SGD ``step``, here updating the bias from its gradient.
+  The tutorial's ``Linear_DIY.step`` subtracts ``lr * self.bias`` (the bias itself), which only shrinks the bias
   towards 0 (BOOK_EXPERIMENTS 0.3); that is not copied.
 * `HandmadeLinear`: the layer as an ``nn.Module`` on `LinearFunction`, initialised uniformly in [-0.1, 0.1] as the
   seed does, usable with any ``torch.optim`` optimizer.
@@ -69,8 +69,8 @@ def _check_sizes(**sizes: int) -> None:
 
 
 class LinearDIY(nn.Module):
-    """Seed 000's home-made linear layer (1.2.1): weight (in, out) and bias (out,) drawn from N(0, 1), forward through
-    `LinearFunction`, and its own plain SGD `step`. (B, in) -> (B, out)."""
+    """The layers tutorial's home-made linear layer (1.2.1): weight (in, out) and bias (out,) drawn from N(0, 1),
+    forward through `LinearFunction`, and its own plain SGD `step`. (B, in) -> (B, out)."""
 
     def __init__(self, input_size: int, output_size: int, generator: torch.Generator | None = None) -> None:
         super().__init__()
@@ -92,8 +92,8 @@ class LinearDIY(nn.Module):
 
 
 class HandmadeLinear(nn.Module):
-    """Seed 000's ``Linear`` (1.2.3): an ``nn.Module`` on `LinearFunction` with weight (in, out) and an optional bias,
-    both uniform in [-0.1, 0.1]. (B, in) -> (B, out)."""
+    """The layers tutorial's ``Linear`` (1.2.3): an ``nn.Module`` on `LinearFunction` with weight (in, out) and an
+    optional bias, both uniform in [-0.1, 0.1]. (B, in) -> (B, out)."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
@@ -103,7 +103,7 @@ class HandmadeLinear(nn.Module):
         if bias:
             self.bias = nn.Parameter(torch.empty(out_features).uniform_(-0.1, 0.1))
         else:
-            self.register_parameter("bias", None)  # registered although absent, as the seed explains
+            self.register_parameter("bias", None)  # registered although absent, as the tutorial explains
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return linear_function(x, self.weight, self.bias)
@@ -113,7 +113,7 @@ class HandmadeLinear(nn.Module):
 
 
 class DNN(nn.Module):
-    """Seed 000's depth/width network (1.3.2): ``input -> hidden``, ``n_hidden`` x ``hidden -> hidden``,
+    """The layers tutorial's depth/width network (1.3.2): ``input -> hidden``, ``n_hidden`` x ``hidden -> hidden``,
     ``hidden -> output`` (``nn.Linear`` with PyTorch's default init), with ``activation`` after every layer but the
     last. Without an activation the whole network is one affine map, however deep or wide. (B, in) -> (B, out).
 
@@ -145,8 +145,8 @@ class DNN(nn.Module):
 
 
 class Dense(DNN):
-    """Seed 000's three-layer linear network (1.3.1): `DNN` without an activation; the seed trains 10-10-2 with
-    one hidden layer (input 10, hidden 10, output 2)."""
+    """The layers tutorial's three-layer linear network (1.3.1): `DNN` without an activation; the tutorial trains
+    10-10-2 with one hidden layer (input 10, hidden 10, output 2)."""
 
     def __init__(self, input_size: int = 10, output_size: int = 2, hidden_size: int = 10, n_hidden: int = 1) -> None:
         super().__init__(input_size, output_size, hidden_size, n_hidden, activation=None)
@@ -154,7 +154,7 @@ class Dense(DNN):
 
 class StackedDNN(nn.Module):
     """Several `DNN`s of one input, hidden and output size evaluated as one batch of matrix products, so a study of
-    many configurations trains in one loop (seed 000's 1.3.2 runs ten of them for 20,000 steps each).
+    many configurations trains in one loop (the layers tutorial's 1.3.2 runs ten of them for 20,000 steps each).
 
     Member m's layers are stacked along a leading dimension: the input layer (M, in, hidden), each hidden layer
     (M, hidden, hidden), the output layer (M, hidden, out) (weights transposed from ``nn.Linear``'s (out, in)).

@@ -1,12 +1,12 @@
-"""Seed 000's "translators" (S000-4): networks that read a sentence word by word and write the translation word by
-word at the same positions, comparing the seed's hand-written recurrent layers (ERNN, LSTM, GRU) with a dense
+"""The layers tutorial's "translators": networks that read a sentence word by word and write the translation word by
+word at the same positions, comparing the tutorial's hand-written recurrent layers (ERNN, LSTM, GRU) with a dense
 network (DNN).
 
 The word at position t of the source goes in at step t and the word at position t of the translation comes out at
-step t: there is no encoder-decoder, so word order and sentence length must match, which the seed's hotel phrases
+step t: there is no encoder-decoder, so word order and sentence length must match, which the tutorial's hotel phrases
 nearly do. Each step's output goes through a linear layer and log-softmax over the vocabulary. The recurrent layers
-are `zoo.nets.recurrent.ScratchRecurrent` (the same equations as the seed's ERNN, LSTM and GRU classes, with both
-input and hidden biases); as in the seed they start from a random state unless ``initial_state="zeros"``. The DNN
+are `zoo.nets.recurrent.ScratchRecurrent` (the same equations as the tutorial's ERNN, LSTM and GRU classes, with both
+input and hidden biases); as in the tutorial they start from a random state unless ``initial_state="zeros"``. The DNN
 reads the whole padded sentence at once: (max_len x embedding) -> hidden -> (max_len x hidden), tanh after each.
 """
 
@@ -25,7 +25,7 @@ Cell = Literal["rnn", "lstm", "gru", "dnn"]
 
 
 class DenseSequence(nn.Module):
-    """The seed's DNN: two tanh layers over the flattened sentence, (T, B, E) -> (T, B, H)."""
+    """The tutorial's DNN: two tanh layers over the flattened sentence, (T, B, E) -> (T, B, H)."""
 
     def __init__(self, max_len: int, input_size: int, hidden_size: int) -> None:
         super().__init__()
@@ -42,13 +42,13 @@ class DenseSequence(nn.Module):
 
 class PositionwiseTranslatorNet(nn.Module):
     """Args:
-        vocab_size: words (one vocabulary for both languages, as the seed's).
-        cell: ``rnn`` (the seed's ERNN), ``lstm``, ``gru`` or ``dnn``.
-        embed_size: word-vector size (the seed: 128).
-        hidden_size: hidden units (the seed: 128).
-        max_len: words per sentence (the DNN's input is the whole padded sentence; the seed: 30).
-        initial_state: ``random`` (the seed: ``torch.randn_like``) or ``zeros``.
-        fixed_embedding: the embedding is a constant (the seed's GloVe file, copied in by the caller); False learns
+        vocab_size: words (one vocabulary for both languages, as the tutorial's).
+        cell: ``rnn`` (the tutorial's ERNN), ``lstm``, ``gru`` or ``dnn``.
+        embed_size: word-vector size (the tutorial: 128).
+        hidden_size: hidden units (the tutorial: 128).
+        max_len: words per sentence (the DNN's input is the whole padded sentence; the tutorial: 30).
+        initial_state: ``random`` (the tutorial: ``torch.randn_like``) or ``zeros``.
+        fixed_embedding: the embedding is a constant (the tutorial's GloVe file, copied in by the caller); False learns
             it.
     """
 
@@ -61,7 +61,7 @@ class PositionwiseTranslatorNet(nn.Module):
                              f"and {initial_state!r}")
         self.cell, self.initial_state, self.hidden_size = cell, initial_state, hidden_size
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.embedding.weight.requires_grad_(not fixed_embedding)  # the seed's embedding is a constant
+        self.embedding.weight.requires_grad_(not fixed_embedding)  # the tutorial's embedding is a constant
         self.body = DenseSequence(max_len, embed_size, hidden_size) if cell == "dnn" \
             else ScratchRecurrent(cell, embed_size, hidden_size)
         self.output = nn.Linear(hidden_size, vocab_size)

@@ -1,8 +1,8 @@
-"""Images read row by row by a recurrent network (seed 002, "五、其他神经网络架构": MNIST with ``nn.RNN`` and
+"""Images read row by row by a recurrent network (the RNN tutorial, "五、其他神经网络架构": MNIST with ``nn.RNN`` and
 ``nn.LSTM``).
 
 A 28x28 image becomes a sequence of 28 time steps with 28 pixels each (``images.view(-1, 28, 28)``); the hidden
-state after the last row goes through a linear layer to the class scores (``self.fc(out[:, -1, :])``). The seed uses
+state after the last row goes through a linear layer to the class scores (``self.fc(out[:, -1, :])``). The tutorial uses
 ``nn.RNN(28, 100, num_layers=2, batch_first=True)`` and an ``nn.LSTM`` with 100 hidden units, starting from zero
 states. With several channels each step sees the row of every channel (``C * W`` inputs).
 """
@@ -40,11 +40,11 @@ class RowClassifierNet(nn.Module):
     """`RowEncoder` then a linear layer.
 
     Args:
-        cell: ``"rnn"`` (seed 002: 2 layers) or ``"lstm"`` (seed 002: 1 layer); ``"gru"`` works too.
+        cell: ``"rnn"`` (the RNN tutorial: 2 layers) or ``"lstm"`` (the RNN tutorial: 1 layer); ``"gru"`` works too.
         in_channels, image_size: input images are (in_channels, image_size, image_size); ``image_size`` steps of
             ``in_channels * image_size`` values.
         num_classes: output classes.
-        hidden_size: units per layer (seed 002: 100).
+        hidden_size: units per layer (the RNN tutorial: 100).
         num_layers: stacked layers.
         impl: ``"fused"`` (``nn.RNN``/``nn.LSTM``) or ``"scratch"`` (`zoo.nets.recurrent.ScratchRecurrent`).
     """

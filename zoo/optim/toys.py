@@ -15,21 +15,20 @@ Functions (`TOY_FUNCTIONS`): ``square`` f(x) = x^2 from x = 10 (7.2.1, 10 steps)
 calls ``np.random.normal(0.1)``, which draws with mean 0.1 and standard deviation 1, although its text describes
 zero-mean noise; we follow the text.)
 
-Nothing here imports Lightning; `plot_trajectory` uses matplotlib's object API (no pyplot, no global backend).
+Nothing here imports Lightning; `trajectory_figure` uses matplotlib's object API (no pyplot, no global backend).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from zoo.errors import ConfigError
 from zoo.optim.builder import build_optimizer
 
-__all__ = ["TOY_FUNCTIONS", "ToyFunction", "format_endpoint", "plot_trajectory", "trajectory"]
+__all__ = ["TOY_FUNCTIONS", "ToyFunction", "format_endpoint", "trajectory", "trajectory_figure"]
 
 Point = tuple[float, ...]
 
@@ -120,8 +119,9 @@ def _span(values: Sequence[float], window: tuple[float, float]) -> tuple[float, 
     return low, high
 
 
-def plot_trajectory(points: Sequence[Point], function: str, path: str | Path, title: str | None = None) -> Path:
-    """Write a PNG of the path over the function: contours in 2-D (book ``show_trace_2d``), the curve in 1-D."""
+def trajectory_figure(points: Sequence[Point], function: str, title: str | None = None):
+    """A matplotlib ``Figure`` of the path over the function: contours in 2-D (book ``show_trace_2d``), the curve in
+    1-D. Writing it is the caller's (``zoo.runtime.plots.save_figure``)."""
     from matplotlib.figure import Figure  # imported here: the optimizers never need matplotlib
 
     toy = _toy(function)
@@ -147,7 +147,4 @@ def plot_trajectory(points: Sequence[Point], function: str, path: str | Path, ti
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     ax.set_title(title or toy.formula, fontsize=9)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight")
-    return path
+    return fig

@@ -9,11 +9,16 @@ with ``similar``, ``analogy`` and lookups for a model's vocabulary.
 
 GloVe comes as d2l hosts it (``glove.6B.50d.zip`` / ``glove.6B.100d.zip``, each a folder with ``vec.txt``), fetched
 like every dataset: the cache folder, ``$ZOO_DATA_MIRROR``, the public URL, sha1-checked, with one clear error
-offline. A text file is parsed once and cached beside it as ``<file>.pt`` (`datamodules.cache`), rebuilt when the
-file changes: 400,000 x 100 floats load in seconds after the first time.
+offline. A text file is parsed once and cached in the zoo's cache folder, keyed on its content
+(`datamodules.vector_files`): 400,000 x 100 floats load in seconds after the first time.
 
 The text format: one word and its D numbers a line, separated by spaces (GloVe); the word2vec text format's first
-line "<count> <dimension>" is accepted and checked. Unknown words follow a stated policy (`Unknown`).
+line "<count> <dimension>" is accepted and checked; NaN or infinite values are refused, a repeated word keeps its first
+row (with a warning). Unknown words follow a stated policy (`Unknown`).
+
+Queries: a query whose vector is zero (or not finite) has no direction and is refused; a row that is not finite is
+never ranked; when fewer words than asked can answer, the answers there are come back (``similar -k 5`` on a file
+of three words gives two), and none at all is an error.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ __all__ = ["GLOVE", "Unknown", "WordVectors", "write_vector_file"]
 
 log = logging.getLogger(__name__)
 
-#: d2l's GloVe copies (the sha1s of ../shared/data/README.md); resolved lazily to `datamodules.download.Resource`s.
+#: d2l's GloVe copies (the sha1s d2l publishes); resolved lazily to `datamodules.download.Resource`s.
 GLOVE = {
     "glove.6B.50d": ("glove.6B.50d.zip", "http://d2l-data.s3-accelerate.amazonaws.com/glove.6B.50d.zip",
                      "0b8703943ccdb6eb788e6f091b8946e82231bc4d"),
@@ -90,7 +95,7 @@ class WordVectors:
             raise ConfigError(f"no word vectors {text!r}: not a known name ({', '.join(GLOVE)}) and no such file")
         if path.suffix == ".ckpt":
             return cls.from_checkpoint(path)
-        return cls.from_file(path)
+        return cls.from_file(path, data_dir=data_dir)
 
     @classmethod
     def from_glove(cls, name: str, data_dir: str | None = None) -> WordVectors:
@@ -100,12 +105,16 @@ class WordVectors:
         filename, url, sha1 = GLOVE[name]
         root = cache_root(data_dir)
         archive = fetch(Resource(filename, (url,), sha1), root)
-        return cls.from_file(ensure_extracted(archive, root, vector_file_in_zip(archive)), name)
+        extracted = ensure_extracted(archive, root, vector_file_in_zip(archive))
+        tokens, vectors = read_vector_file(extracted, cache=extracted.with_name(extracted.name + ".pt"))  # zoo's folder
+        return cls(tokens, vectors, name)
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str], name: str | None = None) -> WordVectors:
-        """A file in the GloVe (or word2vec) text format, parsed once and then read from its ``.pt`` cache."""
-        tokens, vectors = read_vector_file(path)
+    def from_file(cls, path: str | os.PathLike[str], name: str | None = None,
+                  data_dir: str | None = None) -> WordVectors:
+        """A file in the GloVe (or word2vec) text format, parsed once and then read from its cache in the zoo's
+        cache folder (``data_dir``, else ``$ZOO_DATA_DIR`` or ``~/.cache/lightning-zoo``), keyed on its content."""
+        tokens, vectors = read_vector_file(path, data_dir)
         return cls(tokens, vectors, name or str(path))
 
     @classmethod
@@ -135,13 +144,32 @@ class WordVectors:
             raise ConfigError(f"{word!r} is not among the {len(self):,} words of {self.name}{hint}")
         return self.index[word]
 
+    def _query(self, x: torch.Tensor, what: str) -> torch.Tensor:
+        """``x`` if it can be compared by cosine: not zero (no direction) and finite; else `ConfigError`."""
+        if not bool(torch.isfinite(x).all()):
+            raise ConfigError(f"{what} has NaN or infinite values in {self.name}; it cannot be compared with other "
+                              "words")
+        if not bool(x.any()):
+            raise ConfigError(f"{what} is the zero vector in {self.name}: it has no direction, so no word is nearer "
+                              "to it than another")
+        return x
+
+    def _answers(self, x: torch.Tensor, k: int, exclude: list[int], what: str) -> list[tuple[str, float]]:
+        indices, cosines = cosine_knn(self.vectors, x, k, exclude=torch.tensor(exclude))
+        if not indices:
+            others = len(self) - len(set(exclude))
+            raise ConfigError(f"no word of {self.name} can answer {what}: it holds {len(self):,} word"
+                              f"{'s' if len(self) != 1 else ''}, {others:,} besides the query")
+        return [(self.tokens[i], c) for i, c in zip(indices, cosines)]
+
     def similar(self, word: str, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` words closest to ``word`` by cosine similarity, the word left out (book 10.3.6, 10.6.2.1)."""
+        """The ``k`` words closest to ``word`` by cosine similarity, the word left out (book 10.3.6, 10.6.2.1); fewer
+        when fewer words can answer (`ConfigError` when none can, or when ``word``'s vector is zero)."""
         if k < 1:
             raise ConfigError(f"k must be >= 1, got {k}")
         row = self._row(word)
-        indices, cosines = cosine_knn(self.vectors, self.vectors[row], k, exclude=torch.tensor([row]))
-        return [(self.tokens[i], c) for i, c in zip(indices, cosines)]
+        x = self._query(self.vectors[row], f"the vector of {word!r}")
+        return self._answers(x, k, [row], f"the neighbours of {word!r}")
 
     def analogy(self, a: str, b: str, c: str, k: int = 1, exclude_query: bool = True) -> list[tuple[str, float]]:
         """``a : b :: c : ?``: the words closest to vec(b) - vec(a) + vec(c) (book 10.6.2.2).
@@ -153,9 +181,8 @@ class WordVectors:
             raise ConfigError(f"k must be >= 1, got {k}")
         rows = [self._row(w) for w in (a, b, c)]
         x = self.vectors[rows[1]] - self.vectors[rows[0]] + self.vectors[rows[2]]
-        exclude = torch.tensor(rows) if exclude_query else None
-        indices, cosines = cosine_knn(self.vectors, x, k, exclude=exclude)
-        return [(self.tokens[i], v) for i, v in zip(indices, cosines)]
+        x = self._query(x, f"vec({b!r}) - vec({a!r}) + vec({c!r})")
+        return self._answers(x, k, rows if exclude_query else [], f"{a} : {b} :: {c} : ?")
 
     # ------------------------------------------------------------- for models
     def lookup(self, words: Sequence[str], unknown: Unknown = "error", seed: int = 0) -> torch.Tensor:

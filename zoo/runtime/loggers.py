@@ -14,6 +14,13 @@ other loggers write. Two ways to choose loggers:
   ``<project>/<run id>/checkpoints``, Lightning's layout for W&B), and the summary names that folder. An explicit
   ``save_dir`` is kept.
 
+The run folder is reserved when the loggers are built, by creating ``version_N`` with one ``os.mkdir`` (the next
+number is tried while another run holds it; `reserve_run_folder`), so two runs of one recipe started together never
+share a folder; only the first process of a run reserves (DDP ranks above 0, on this node or another, write nothing).
+A run that is not training (``validate``, ``test``, ``predict``) or that failed leaves no folder that holds only its
+configuration: `remove_unused_run_folder` takes back the folder this process reserved when nothing else was written
+into it, and never touches another's.
+
 W&B never needs a network unless an account is configured: without credentials (``WANDB_API_KEY``,
 ``WANDB_IDENTITY_TOKEN_FILE`` or a ``.netrc`` entry for the W&B host, the places wandb itself reads) the zoo sets
 ``WANDB_MODE=offline``; ``wandb sync <run folder>/wandb/offline-run-...`` uploads later. A ``WANDB_MODE`` already
@@ -24,15 +31,21 @@ from __future__ import annotations
 
 import netrc
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from zoo.errors import ConfigError
 
-__all__ = ["LOGGER_NAMES", "parse_logger_names", "place_cli_loggers", "run_loggers", "set_wandb_mode"]
+__all__ = ["LOGGER_NAMES", "launched_as_global_zero", "parse_logger_names", "place_cli_loggers",
+           "remove_unused_run_folder", "reserve_run_folder", "run_loggers", "set_wandb_mode"]
 
 LOGGER_NAMES = ("csv", "tensorboard", "wandb")
+#: the attribute of a logger that holds the folder this process reserved for it
+RESERVED = "zoo_reserved_folder"
+#: files a run folder holds before anything of the run is in it (LightningCLI's and the loggers' bookkeeping)
+_BOOKKEEPING = ("config.yaml", "hparams.yaml", "metrics.csv")
 
 
 def parse_logger_names(value: str | list[str] | None) -> list[str]:
@@ -47,13 +60,78 @@ def parse_logger_names(value: str | list[str] | None) -> list[str]:
     return ["csv", *dict.fromkeys(n for n in names if n != "csv")]
 
 
+def launched_as_global_zero() -> bool:
+    """Whether this process is the run's first (global rank 0), from what the launchers put in the environment
+    (``RANK``/``LOCAL_RANK`` as Lightning reads them, and ``NODE_RANK``/``GROUP_RANK`` for the other nodes), so it
+    can be told before the processes meet."""
+    from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+    if getattr(rank_zero_only, "rank", 0) not in (0, None):
+        return False
+    return all(os.environ.get(var, "0").strip() in ("", "0") for var in ("RANK", "NODE_RANK", "GROUP_RANK"))
+
+
+def _versions(root: Path) -> list[int]:
+    found = []
+    for entry in root.iterdir() if root.is_dir() else ():
+        number = entry.name[len("version_"):]
+        if entry.name.startswith("version_") and number.isdigit() and entry.is_dir():
+            found.append(int(number))
+    return found
+
+
+def reserve_run_folder(root: str | Path) -> int:
+    """N of a new folder ``root/version_N``, created here with one ``os.mkdir`` (atomic: of two processes asking at
+    once, one gets N and the other N + 1). N is one more than the highest existing version, as Lightning counts.
+    `ConfigError` in one line when ``root`` cannot hold it (a file in the way, read-only, full)."""
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        number = max(_versions(root), default=-1) + 1
+        while True:
+            try:
+                os.mkdir(root / f"version_{number}")
+                return number
+            except FileExistsError:  # another run took it (or a file has that name): the next one
+                number += 1
+    except OSError as exc:
+        raise ConfigError(f"cannot create a run folder in {root} ({exc.strerror or exc}): set "
+                          "--trainer.default_root_dir to a folder you can write to") from None
+
+
+def remove_unused_run_folder(logger: Any) -> Path | None:
+    """Remove the folder this process reserved for ``logger`` (`reserve_run_folder`) if nothing of a run was
+    written into it: only LightningCLI's ``config.yaml``, ``hparams.yaml`` and a ``metrics.csv`` without values (and
+    empty folders). Returns the folder removed, or None. A folder it did not reserve is never touched."""
+    folder = getattr(logger, RESERVED, None)
+    if folder is None or not Path(folder).is_dir():
+        return None
+    folder = Path(folder)
+    try:
+        for path in folder.rglob("*"):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            if path.parent != folder or path.name not in _BOOKKEEPING or path.is_symlink():
+                return None
+            if path.name == "metrics.csv" and len(path.read_text(encoding="utf-8", errors="replace").splitlines()) > 1:
+                return None  # something was logged: keep it
+        shutil.rmtree(folder)
+    except OSError:
+        return None
+    return folder
+
+
 def run_loggers(names: list[str], root: str | Path) -> list[Any]:
-    """The loggers of ``names`` for one run under ``root``, all writing into the CSV logger's ``version_N``."""
+    """The loggers of ``names`` for one run under ``root``, all writing into the CSV logger's ``version_N``, which
+    the first process reserves (`reserve_run_folder`)."""
     from lightning.pytorch.loggers import CSVLogger
 
-    csv = CSVLogger(save_dir=str(root), name="")
+    reserved = reserve_run_folder(root) if launched_as_global_zero() else None
+    csv = CSVLogger(save_dir=str(root), name="", version=reserved)
+    if reserved is not None:
+        setattr(csv, RESERVED, Path(root) / f"version_{reserved}")
     loggers: list[Any] = [csv]
-    folder = Path(csv.log_dir)  # root/version_N, the next free N
+    folder = Path(csv.log_dir)  # root/version_N
     if "tensorboard" in names:
         from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -81,9 +159,12 @@ def place_cli_loggers(trainer_config: Any, root: str | Path) -> None:
         set_wandb_mode()
         args = _get(logger, "init_args")
         if args is not None and _get(args, "save_dir") in (None, ".", "./") and not _get(args, "dir"):
-            from lightning.pytorch.loggers import CSVLogger
+            if launched_as_global_zero():
+                version = reserve_run_folder(root)  # a folder of its own, as the CSV logger's
+            else:
+                from lightning.pytorch.loggers import CSVLogger
 
-            version = CSVLogger(save_dir=str(root), name="").version  # the next free version_N, as the CSV logger's
+                version = CSVLogger(save_dir=str(root), name="").version
             args["save_dir"] = str(Path(root) / f"version_{version}")
 
 

@@ -10,20 +10,32 @@ was logged. Its left panel holds every column whose name ends in ``loss`` (``tra
 draws the loss axis logarithmically, as the book's ``semilogy`` does in 3.11 and 3.12; perplexities, and any panel whose
 positive values span more than two decades (a held-out perplexity of thousands beside a training one of 1.3, a loss
 falling from 2.8 to 5e-5), get a log axis too, so that the end of training does not sit flat on the x axis.
+
+`save_figure` is how every command writes a figure: the path checked first (`zoo.files.check_output_file`), the
+format the suffix names (``.png``, ``.jpg``/``.jpeg``, ``.pdf``, ``.svg``), written atomically, the figure closed.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-__all__ = ["LABELS", "CurvesPlot", "LossCurvePlot", "is_bookkeeping", "is_loss", "plot_curves", "plot_loss_curves",
-           "read_curves", "read_loss_columns"]
+from zoo.errors import ConfigError
+from zoo.files import atomic_path, check_output_file
+
+__all__ = ["FIGURE_FORMATS", "LABELS", "CurvesPlot", "LossCurvePlot", "is_bookkeeping", "is_loss", "plot_curves",
+           "plot_loss_curves", "read_curves", "read_loss_columns", "save_figure"]
+
+#: suffix of a figure file -> matplotlib's format name (what `save_figure` writes)
+FIGURE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".pdf": "pdf", ".svg": "svg"}
 
 #: plotted column -> legend label (other columns are labelled by their name)
 LABELS = {
@@ -63,6 +75,35 @@ def is_bookkeeping(column: str) -> bool:
     """Columns that are not a curve of the task: the epoch and step counters and learning rates (``lr-Adam``)."""
     name = column.rsplit("/", 1)[-1].lower()
     return name in ("epoch", "step", "lr", "learning_rate") or name.startswith(("lr-", "lr_", "lr/"))
+
+
+def save_figure(fig: Any, out: str | os.PathLike[str], *, flag: str | None = None, **savefig: Any) -> Path:
+    """Write the matplotlib figure ``fig`` to ``out`` in the format its suffix names (`FIGURE_FORMATS`) and close it.
+
+    The path is checked first (`zoo.files.check_output_file`: a folder, a path through a file, a read-only folder,
+    an unknown suffix are a one-line `ConfigError`, ``flag`` naming the option); the file is written under a
+    temporary name and renamed into place (`zoo.files.atomic_path`), so a failed write leaves what was there. Its
+    missing folders are created. ``savefig`` passes on to ``Figure.savefig`` (``bbox_inches="tight"``, ...).
+    """
+    try:
+        path = check_output_file(out, tuple(FIGURE_FORMATS), flag=flag)
+        try:
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=FIGURE_FORMATS[path.suffix.lower()], **savefig)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        _close(fig)
+    return path
+
+
+def _close(fig: Any) -> None:
+    """Forget ``fig``: pyplot's figures are closed (pyplot keeps them otherwise); object-API figures are cleared."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and getattr(getattr(fig, "canvas", None), "manager", None) is not None:
+        pyplot.close(fig)
+    else:
+        fig.clear()
 
 
 def read_curves(metrics_csv: str | Path, steps_per_epoch: int | None = None) -> tuple[Series, Series]:
@@ -174,10 +215,7 @@ def plot_curves(metrics_csv: str | Path, out: str | Path, log_scale: bool = Fals
         _draw(ax, series, ylabel, panel_title + " per epoch", log)
     if title:
         fig.suptitle(title, fontsize=11)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
-    return out
+    return save_figure(fig, out)
 
 
 plot_loss_curves = plot_curves  # the name before the metric panel came

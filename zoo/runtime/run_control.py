@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import signal
 import threading
 import time
@@ -184,7 +183,10 @@ class RunControl(L.Callback):
             print_fit_summary(trainer, pl_module, interrupted=True)
             return
         if trainer.is_global_zero:
-            _remove_if_empty(trainer)
+            try:
+                _remove_if_empty(trainer)
+            except Exception as exc:  # never hide the error that stopped the run
+                print(f"note: could not tidy the run folder ({type(exc).__name__}: {exc})", flush=True)
         _kill_started_ranks(trainer)  # else the DDP ranks this process started would wait for it forever
 
 
@@ -197,18 +199,14 @@ def _kill_started_ranks(trainer: L.Trainer) -> None:
 
 def _remove_if_empty(trainer: L.Trainer) -> None:
     """A run that failed before it saved a checkpoint or finished an epoch leaves a ``version_N`` folder holding only
-    its config; remove it, so the folders left are runs with something in them."""
-    from zoo.io.run_files import run_dir
+    its config; remove it, so the folders left are runs with something in them. Only the folder this process
+    reserved is removed (`zoo.runtime.loggers.remove_unused_run_folder`), never another run's."""
+    from zoo.runtime.loggers import remove_unused_run_folder
 
-    folder = run_dir(trainer)
-    if folder is None or not folder.is_dir() or any(folder.rglob("*.ckpt")):
-        return
-    metrics = folder / "metrics.csv"
-    if metrics.is_file() and len(metrics.read_text(encoding="utf-8", errors="replace").splitlines()) > 1:
-        return  # some epochs were logged: keep them
-    if all(p.name in ("config.yaml", "hparams.yaml", "metrics.csv") for p in folder.iterdir()):
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"(removed {folder}: the run failed before it logged or saved anything)", flush=True)
+    for logger in trainer.loggers:
+        folder = remove_unused_run_folder(logger)
+        if folder is not None:
+            print(f"(removed {folder}: the run failed before it logged or saved anything)", flush=True)
 
 
 def ddp_with_timeout(strategy: Any, seconds: float) -> Any:

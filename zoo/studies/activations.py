@@ -40,7 +40,8 @@ def activation_curves(x: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Te
 
 
 def plot_activations(x: torch.Tensor, out: str | Path) -> Path:
-    """Write a PNG with one row per activation: the function on the left, its derivative on the right."""
+    """Write a figure (the format of ``out``'s suffix: PNG, JPEG, PDF or SVG) with one row per activation: the
+    function on the left, its derivative on the right."""
     from matplotlib.figure import Figure
 
     curves = activation_curves(x)
@@ -62,10 +63,9 @@ def plot_activations(x: torch.Tensor, out: str | Path) -> Path:
     axes[0][1].set_title("its derivative (autograd)", fontsize=10)
     fig.suptitle("book 3.8.2: ReLU, sigmoid and tanh", fontsize=11)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png")
-    return out
+    from zoo.runtime.plots import save_figure
+
+    return save_figure(fig, out, flag="--out")
 
 
 def activations_command(argv: Sequence[str]) -> int:
@@ -74,11 +74,16 @@ def activations_command(argv: Sequence[str]) -> int:
         prog="python -m zoo activations",
         description="Plot ReLU, sigmoid and tanh and their derivatives (book 3.8.2) into one PNG.",
         epilog="example: python -m zoo activations --out activations.png")
-    parser.add_argument("--out", default="runs/activations.png", help="PNG path (default: runs/activations.png)")
+    parser.add_argument("--out", default="runs/activations.png",
+                        help="figure file: .png, .jpg, .pdf or .svg (default: runs/activations.png)")
     parser.add_argument("--range", type=float, nargs=2, default=[-8.0, 8.0], metavar=("LOW", "HIGH"),
                         help="x from LOW (included) to HIGH (excluded) (default: -8 8, as the book)")
     parser.add_argument("--step", type=float, default=0.1, help="spacing of the x values (default: 0.1)")
     args = parser.parse_args(argv)
+    from zoo.files import check_output_file
+    from zoo.runtime.plots import FIGURE_FORMATS
+
+    check_output_file(args.out, tuple(FIGURE_FORMATS), flag="--out")
     low, high = args.range
     if not high > low or not args.step > 0 or (high - low) / args.step > 1e6:
         raise ConfigError(f"need LOW < HIGH and 0 < step with at most a million points, got --range {low:g} "

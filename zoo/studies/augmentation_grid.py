@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 
 from zoo.errors import ConfigError
+from zoo.files import atomic_path, check_output_file
 from zoo.validation import positive_int
 
-__all__ = ["augment_grid", "augment_grid_command"]
+__all__ = ["GRID_FORMATS", "augment_grid", "augment_grid_command"]
+
+#: suffix of the grid's file -> Pillow's format name
+GRID_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 
 
 def _cifar_images(data_dir: str | None, count: int) -> torch.Tensor:
@@ -67,7 +70,8 @@ def augment_grid_command(argv: Sequence[str]) -> int:
                     "Without image files, the first CIFAR-10 training images (cache, $ZOO_DATA_MIRROR or download).",
         epilog="example: python -m zoo augment-grid --preset flip_crop_jitter --out grid.png")
     parser.add_argument("--preset", default="flip_crop_jitter", choices=[p for p in PRESETS if p != "none"])
-    parser.add_argument("--out", default="runs/augment_grid.png", help="PNG path (default: runs/augment_grid.png)")
+    parser.add_argument("--out", default="runs/augment_grid.png",
+                        help="image file: .png or .jpg (default: runs/augment_grid.png)")
     parser.add_argument("--rows", type=int, default=4, help="CIFAR-10 images, one per row (default: 4)")
     parser.add_argument("--cols", type=int, default=8, help="columns: the original + cols-1 augmented (default: 8)")
     parser.add_argument("--size", type=int, default=96, help="side image files are resized and cropped to")
@@ -80,6 +84,7 @@ def augment_grid_command(argv: Sequence[str]) -> int:
         raise ConfigError(f"--size must be >= 8, got {args.size}")
     if positive_int(args.cols, "--cols") < 2:
         raise ConfigError(f"--cols must be >= 2 (the original + augmented versions), got {args.cols}")
+    out = check_output_file(args.out, tuple(GRID_FORMATS), flag="--out", inputs=args.images)
     if args.images:
         spec = {"resize": args.size, "crop": args.size, "mean": None, "std": None, "channels": 3}
         images = (load_image_files(args.images, spec) * 255).round().to(torch.uint8)  # (N, 3, size, size)
@@ -90,8 +95,10 @@ def augment_grid_command(argv: Sequence[str]) -> int:
     grid = augment_grid(images, args.preset, args.cols, args.seed)
     from torchvision.utils import save_image
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(grid, out)
+    try:
+        with atomic_path(check_output_file(out, tuple(GRID_FORMATS), flag="--out")) as tmp:
+            save_image(grid, tmp, format=GRID_FORMATS[out.suffix.lower()])
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out}: {source}, each followed by {args.cols - 1} '{args.preset}' versions")
     return 0

@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from zoo.errors import ConfigError
+from zoo.files import atomic_write_text, check_output_file
 from zoo.nets.linreg import linear_regression_net
 from zoo.ops.regression_metrics import BOOK_FACTOR, log_rmse
 
@@ -77,12 +78,14 @@ def _both(value: float) -> str:
 
 
 def write_submission(path: str | Path, ids: Sequence[str], prices: torch.Tensor) -> Path:
-    """The competition's submission format: a header ``Id,SalePrice`` and one row per test house."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The competition's submission format: a header ``Id,SalePrice`` and one row per test house, written atomically
+    (`zoo.files.check_output_file` first: a folder, a path through a file or a read-only folder is one line)."""
+    path = check_output_file(path, flag="--out")
     lines = ["Id,SalePrice", *(f"{i},{p:.2f}" for i, p in zip(ids, prices.reshape(-1).tolist()))]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    try:
+        return atomic_write_text(path, "\n".join(lines) + "\n")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _plot(curves: Curves, path: str | Path, title: str) -> Path:
@@ -98,15 +101,14 @@ def _plot(curves: Curves, path: str | Path, title: str) -> Path:
     ax.set_ylabel("log-RMSE (true)")
     ax.set_title(title, fontsize=9)
     ax.legend()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight")
-    return path
+    from zoo.runtime.plots import save_figure
+
+    return save_figure(fig, path, flag="--plot", bbox_inches="tight")
 
 
 def house_prices_command(argv: Sequence[str]) -> int:
     """``python -m zoo house-prices``: k-fold log-RMSE, then train on all data and write the submission file."""
-    from datamodules.kaggle_house import COMPETITION_URL, house_folder, k_fold_data, load_house_data
+    from datamodules.kaggle_house import COMPETITION_URL, HOUSE_FILES, house_folder, k_fold_data, load_house_data
 
     parser = argparse.ArgumentParser(
         prog="python -m zoo house-prices",
@@ -124,12 +126,20 @@ def house_prices_command(argv: Sequence[str]) -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="minibatch size (default: 64)")
     parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and shuffling (default: 0)")
     parser.add_argument("--out", default="submission.csv", help="submission file (default: submission.csv)")
-    parser.add_argument("--plot", default=None, help="optional PNG of fold 0's curves (the book's figure)")
+    parser.add_argument("--plot", default=None,
+                        help="optional figure of fold 0's curves, .png, .jpg, .pdf or .svg (the book's figure)")
     args = parser.parse_args(argv)
     if args.k < 2:
         raise ConfigError(f"--k must be at least 2, got {args.k}")
+    folder = house_folder(args.data_dir)
+    inputs = [folder / name for name in HOUSE_FILES]  # never written over
+    check_output_file(args.out, flag="--out", inputs=inputs)
+    if args.plot:
+        from zoo.runtime.plots import FIGURE_FORMATS
 
-    data = load_house_data(house_folder(args.data_dir))
+        check_output_file(args.plot, tuple(FIGURE_FORMATS), flag="--plot", inputs=[*inputs, args.out])
+
+    data = load_house_data(folder)
     x, y = data.train_features, data.train_labels
     print(f"{len(y)} training and {len(data.test_ids)} test houses, {data.raw_feature_count} features -> "
           f"{x.shape[1]} after one-hot encoding")

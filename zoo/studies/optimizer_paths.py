@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from zoo.optim.toys import TOY_FUNCTIONS, format_endpoint, plot_trajectory, trajectory
+from zoo.files import check_output_file
+from zoo.optim.toys import TOY_FUNCTIONS, format_endpoint, trajectory, trajectory_figure
+from zoo.runtime.plots import FIGURE_FORMATS, save_figure
 
 __all__ = ["trajectory_command"]
 
@@ -30,15 +32,18 @@ def trajectory_command(argv: Sequence[str]) -> int:
                         help="adagrad/rmsprop_scratch: sqrt(s + eps) (book) or sqrt(s) + eps (PyTorch)")
     parser.add_argument("--noise-std", type=float, default=0.0, help="gradient noise, as 7.2.4 (default: 0)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the gradient noise (default: 0)")
-    parser.add_argument("--out", default=None, help="PNG path (default: runs/trajectory/<optimizer>_<function>.png)")
+    parser.add_argument("--out", default=None, help="figure file, .png, .jpg, .pdf or .svg (default: "
+                                                    "runs/trajectory/<optimizer>_<function>.png)")
     args = parser.parse_args(argv)
+    out = args.out or f"runs/trajectory/{args.optimizer}_{args.function}.png"
+    check_output_file(out, tuple(FIGURE_FORMATS), flag="--out")
     hyper = {k: v for k, v in {"momentum": args.momentum, "gamma": args.gamma, "rho": args.rho, "eps": args.eps,
                                "alpha": args.alpha, "eps_placement": args.eps_placement}.items() if v is not None}
     points = trajectory(args.optimizer, args.function, args.lr, args.steps, args.start, args.noise_std, args.seed,
                         **hyper)
     print(format_endpoint(points[-1], len(points) - 1))
-    out = args.out or f"runs/trajectory/{args.optimizer}_{args.function}.png"
     settings = ", ".join([f"lr {args.lr:g}", *(f"{k} {v}" for k, v in hyper.items())])
     title = f"{TOY_FUNCTIONS[args.function].formula}; {args.optimizer} ({settings})"
-    print(f"plot: {plot_trajectory(points, args.function, out, title)}")
+    figure = trajectory_figure(points, args.function, title)
+    print(f"plot: {save_figure(figure, out, flag='--out', bbox_inches='tight')}")
     return 0

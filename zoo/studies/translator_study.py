@@ -1,6 +1,7 @@
-"""``python -m zoo translator-study``: seed 000's comparison of translators (S000-4): the ERNN, LSTM, GRU and DNN
-translators (`zoo.positionwise_translators.PositionwiseTranslator`) trained on the same parallel text with the seed's
-settings, their loss and BLEU curves drawn in one PNG (the seed's fig8 and fig9) and their final values printed.
+"""``python -m zoo translator-study``: the layers tutorial's comparison of translators: the ERNN, LSTM, GRU and DNN
+translators (`zoo.positionwise_translators.PositionwiseTranslator`) trained on the same parallel text with the
+tutorial's settings, their loss and BLEU curves drawn in one PNG (the tutorial's fig8 and fig9) and their final values
+printed.
 
     python -m zoo translator-study --data-dir DIR [--src es --tgt en --embedding-file embedding_128.txt]
     python -m zoo translator-study                  # the book's fr-en-small pairs, as two line-aligned files
@@ -19,11 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.errors import ConfigError
+from zoo.files import check_output_file
 
 __all__ = ["plot_study", "translator_study_command"]
 
 CELLS = {"rnn": "ERNN", "lstm": "LSTM", "gru": "GRU", "dnn": "DNN"}
-WINDOW = 50  # the seed averages its curves over windows of 50 steps
+WINDOW = 50  # the tutorial averages its curves over windows of 50 steps
 
 
 def _curves(metrics_csv: Path) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
@@ -57,15 +59,15 @@ def plot_study(results: dict[str, tuple[list, list]], path: Path, title: str) ->
         if bleu:
             bleu_ax.plot(*zip(*bleu), "-o", markersize=2, label=CELLS[cell])
     loss_ax.set_yscale("log")
-    loss_ax.set(xlabel="step", ylabel=f"NLL loss (mean of {WINDOW} steps)", title="loss (seed 000, fig8)")
+    loss_ax.set(xlabel="step", ylabel=f"NLL loss (mean of {WINDOW} steps)", title="loss (the layers tutorial, fig8)")
     bleu_ax.set(xlabel="step", ylabel="corpus BLEU (words, 4-grams)", title="BLEU of the test pairs (fig9)")
     for ax in (loss_ax, bleu_ax):
         ax.legend()
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png", bbox_inches="tight")
-    return path
+    from zoo.runtime.plots import save_figure
+
+    return save_figure(fig, path, flag="--out", bbox_inches="tight")
 
 
 def _fr_en_small_folder(folder: Path) -> Path:
@@ -85,13 +87,14 @@ def translator_study_command(argv: Sequence[str]) -> int:
                         "book's fr-en-small pairs)")
     parser.add_argument("--src", default=None, help="source suffix (default: es with --data-dir, else fr)")
     parser.add_argument("--tgt", default="en", help="target suffix (default: en)")
-    parser.add_argument("--embedding-file", default=None, help="word vectors in --data-dir (the seed: "
+    parser.add_argument("--embedding-file", default=None, help="word vectors in --data-dir (the tutorial: "
                         "embedding_128.txt); default none: each model learns its embedding")
-    parser.add_argument("--steps", type=int, default=3000, help="training steps of each model (the seed: 3,000)")
+    parser.add_argument("--steps", type=int, default=3000, help="training steps of each model (the tutorial: 3,000)")
     parser.add_argument("--eval-every", type=int, default=50, help="steps between BLEU evaluations (default: 50)")
     parser.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS), help="models to train")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (the seed's torch.manual_seed(1))")
-    parser.add_argument("--out", default="runs/translator_study/translators.png", help="the PNG")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (the tutorial's torch.manual_seed(1))")
+    parser.add_argument("--out", default="runs/translator_study/translators.png",
+                        help="the figure: .png, .jpg, .pdf or .svg")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.eval_every < 1:
         raise ConfigError(f"--steps and --eval-every must be >= 1, got {args.steps} and {args.eval_every}")
@@ -101,8 +104,9 @@ def translator_study_command(argv: Sequence[str]) -> int:
     from datamodules.parallel_text import ParallelTextDataModule
     from zoo.positionwise_translators import PositionwiseTranslator
     from zoo.pretrained.word_vectors import WordVectors
+    from zoo.runtime.plots import FIGURE_FORMATS
 
-    out = Path(args.out)
+    out = check_output_file(args.out, tuple(FIGURE_FORMATS), flag="--out")  # before minutes of training
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.data_dir) if args.data_dir else _fr_en_small_folder(Path(tmp) / "fr_en_small")
         src = args.src or ("es" if args.data_dir else "fr")
@@ -111,7 +115,7 @@ def translator_study_command(argv: Sequence[str]) -> int:
             L.seed_everything(args.seed, verbose=False)
             dm = ParallelTextDataModule(str(folder), src, args.tgt, args.embedding_file, steps=args.steps,
                                         eval_size=100)
-            embed_size = WordVectors.from_file(dm.word_vectors).dim if dm.word_vectors else 128  # the seed's 128
+            embed_size = WordVectors.from_file(dm.word_vectors).dim if dm.word_vectors else 128  # the tutorial's 128
             model = PositionwiseTranslator(cell=cell, vocab=dm.vocab, word_vectors=dm.word_vectors,
                                            max_len=dm.hparams.max_len, embed_size=embed_size)
             logger = L.pytorch.loggers.CSVLogger(out.parent, name=cell, version="")

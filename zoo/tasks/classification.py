@@ -41,7 +41,7 @@ from zoo.nets.layers import output_shape
 from zoo.optim import build_optimizer, decay_groups
 from zoo.pretrained.image_weights import weights_name, weights_preprocess
 from zoo.tasks.base import ZooTask
-from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
+from zoo.tasks.classifier_metrics import ClassifierSteps, EpochMetrics, top_k
 from zoo.tasks.finetuning import check_finetuning, head_param_groups, load_pretrained, pretrained_weights
 from zoo.validation import check_hyperparameters
 
@@ -51,7 +51,7 @@ __all__ = ["ImageClassificationTask", "Preprocess"]
 Preprocess = dict[str, Any] | None
 
 
-class ImageClassificationTask(ZooTask):
+class ImageClassificationTask(ClassifierSteps, ZooTask):
     """Base of the image classifiers; an architecture subclasses it, implements `build_net` (reading
     ``self.hparams``) and takes its own arguments keyword-only, passing the task's through ``**task``.
 
@@ -87,7 +87,9 @@ class ImageClassificationTask(ZooTask):
             checkpoint keys. Off by default: on the CPU it does not pay for its compile time (``bench/compile_cpu.py``).
         channels_last: keep the network's 4-D weights and every input batch in the channels-last memory layout
             (NHWC), which oneDNN's CPU convolutions and GPU tensor cores run faster; the same model, rounded in
-            another order. LeNet's training step on the CPU: 25-27 ms instead of 30-47 ms (batch 256, 2 cores);
+            another order. ``None`` (the default): on when the Trainer computes in bfloat16 (the fast path,
+            ``--trainer.precision bf16-mixed``, where NCHW costs a layout conversion around every convolution),
+            off otherwise. LeNet's fp32 step on the CPU: 25-27 ms instead of 30-47 ms (batch 256, 2 cores);
             ``lenet_fashion_mnist`` turns it on.
 
     The constructor builds the network and reads no file: pretrained weights are loaded by `load_pretrained` (a log
@@ -112,7 +114,7 @@ class ImageClassificationTask(ZooTask):
         head_lr_mult: float = 1.0,
         freeze_backbone: bool = False,
         compile: bool = False,
-        channels_last: bool = False,
+        channels_last: bool | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()  # collects the subclass's arguments too
@@ -126,8 +128,9 @@ class ImageClassificationTask(ZooTask):
         except ValueError as exc:  # the plain networks raise ValueError for impossible settings
             raise ConfigError(f"{name}: {exc}") from exc
         self._check_finetuning()
+        self._channels_last = False
         if channels_last:
-            self.net.to(memory_format=torch.channels_last)  # 4-D weights only; the same values, NHWC strides
+            self._use_channels_last()
         self._check_input_size()
         self.example_input_array = torch.zeros(2, in_channels, image_size, image_size)
         self.metrics = EpochMetrics(num_classes)
@@ -177,6 +180,19 @@ class ImageClassificationTask(ZooTask):
             lines.append("backbone frozen (parameters and BatchNorm statistics): only the head was trained")
         return "\n".join(lines)
 
+    def _use_channels_last(self) -> None:
+        self.net.to(memory_format=torch.channels_last)  # 4-D weights only; the same values, NHWC strides
+        self._channels_last = True
+
+    def configure_model(self) -> None:
+        """When a Trainer sets the model up: the channels-last layout under bfloat16 (``channels_last=None``), then
+        ``compile`` (`ZooTask.configure_model`)."""
+        trainer = self._trainer
+        if (self.hparams.channels_last is None and not self._channels_last and trainer is not None
+                and "bf16" in str(trainer.precision)):
+            self._use_channels_last()
+        super().configure_model()
+
     def _check_input_size(self) -> None:
         hp = self.hparams
         shape = (2, hp.in_channels, hp.image_size, hp.image_size)  # 2: batch norm needs two values per channel
@@ -202,7 +218,7 @@ class ImageClassificationTask(ZooTask):
         if not torch.is_floating_point(x):
             raise ConfigError(f"{type(self).__name__} takes float images in [0, 1], got {x.dtype}; convert uint8 "
                               "batches with datamodule.transform(x) (the zoo's datamodules do it on transfer)")
-        if x.dim() == 4 and self.hparams.get("channels_last"):
+        if x.dim() == 4 and self._channels_last:
             x = x.contiguous(memory_format=torch.channels_last)  # (B, C, H, W) with NHWC strides
         try:
             return self.net(x)
@@ -239,25 +255,6 @@ class ImageClassificationTask(ZooTask):
         self.metrics.update(split, loss, logits, y)
         return loss
 
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "test" if evaluated_split(self) == "test" else "val")
-
-    def test_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()  # marks the epoch's end for the checkpoint (ZooTask)
-        self.metrics.log(self, "train", "train")
-
-    def on_validation_epoch_end(self) -> None:
-        prefix = evaluated_split(self)
-        self.metrics.log(self, "test" if prefix == "test" else "val", prefix)
-
-    def on_test_epoch_end(self) -> None:
-        self.metrics.log(self, "test", "test")
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> list[str] | torch.Tensor:
         """Predicted class names when ``classes`` is known, else the predicted class indices (B,)."""
@@ -339,4 +336,5 @@ def _check_sizes(name: str, num_classes: int, in_channels: int, image_size: int,
     if in_channels < 1 or image_size < 1:
         raise ConfigError(f"{name} needs in_channels >= 1 and image_size >= 1, got {in_channels} and {image_size}")
     if classes is not None and len(classes) != num_classes:
-        raise ConfigError(f"{name} got {len(classes)} class names for num_classes={num_classes}: {classes}")
+        shown = ", ".join(map(str, classes[:10])) + (f", ... ({len(classes) - 10} more)" if len(classes) > 10 else "")
+        raise ConfigError(f"{name} got {len(classes)} class names for num_classes={num_classes}: {shown}")

@@ -1,5 +1,5 @@
-"""What every classification task shares, as parts rather than a base class: the epoch's loss and accuracy per split,
-the split the validation loader serves, and top-k predictions with class names.
+"""What every classification task shares: the epoch's loss and accuracy per split, the split the validation loader
+serves, the steps and epoch ends that use them (`ClassifierSteps`), and top-k predictions with class names.
 
 Book ``train_ch3`` (3.6.7) and ``train_ch5`` (5.5.2) accumulate the training accuracy over the epoch while the model
 learns and evaluate the held-out data at the end of it in evaluation mode; `EpochMetrics` keeps, per split, the mean
@@ -18,7 +18,7 @@ from torch import nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-__all__ = ["EpochMetrics", "evaluated_split", "top_k"]
+__all__ = ["ClassifierSteps", "EpochMetrics", "evaluated_split", "top_k"]
 
 SPLITS = ("train", "val", "test")
 
@@ -64,3 +64,30 @@ def top_k(logits: torch.Tensor, names: Sequence[str], k: int = 1) -> list[list[t
     probs = torch.softmax(logits.float(), dim=1)  # (N, C)
     best = probs.topk(min(k, probs.shape[1]), dim=1)
     return [[(names[i], p) for i, p in zip(idx.tolist(), val.tolist())] for val, idx in zip(best.values, best.indices)]
+
+
+class ClassifierSteps:
+    """The training, validation and test steps and epoch ends of a classification task, mixed into its task base
+    before ``ZooTask``: each step calls the task's ``_step(batch, split)`` (which updates ``self.metrics``, an
+    `EpochMetrics`, and returns the loss) and each epoch end logs the split's mean loss and accuracy. The validation
+    loader's split is logged under its own name (``val/*``, or ``test/*`` when it serves the test split)."""
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test" if evaluated_split(self) == "test" else "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()  # ZooTask: marks the epoch's end for the checkpoint
+        self.metrics.log(self, "train", "train")
+
+    def on_validation_epoch_end(self) -> None:
+        prefix = evaluated_split(self)
+        self.metrics.log(self, "test" if prefix == "test" else "val", prefix)
+
+    def on_test_epoch_end(self) -> None:
+        self.metrics.log(self, "test", "test")

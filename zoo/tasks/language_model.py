@@ -8,7 +8,12 @@ Training follows ``train_and_predict_rnn`` (6.4.7) and its concise twin (6.5.2):
   batch starts from zeros. Batches say which applies (their third element, see `datamodules.token_windows`). At the
   start of an epoch the from-scratch loop of 6.4.7 starts from zeros again, while the concise loop of 6.5.2 keeps
   the state of the previous epoch's last batch: ``state_across_epochs`` chooses;
-* every ``pred_period`` epochs the model writes ``pred_len`` characters after each prefix (6.4.4).
+* every ``pred_period`` epochs the model writes ``pred_len`` characters after each prefix (6.4.4), and once more at
+  the end of training unless the last epoch already did: printed and appended to ``samples.txt`` in the run folder.
+
+Validating on held-out text (the lyrics' ``val_chars``) measures what the book never does: how well a model that
+memorises its few thousand training characters predicts text it never saw. That perplexity is high by design, and
+`fit_summary` says so beside the samples.
 """
 
 from __future__ import annotations
@@ -117,6 +122,8 @@ class LanguageModelTask(ZooTask):
             metrics = {"ppl": LossPerplexity(), "loss": MeanMetric(), "ppl_backward": LossPerplexity()}
             setattr(self, f"{stage}_metrics", MetricCollection(metrics, compute_groups=False))
         self._state: Any = None  # hidden state carried between consecutive batches
+        self._sampled_epoch: int | None = None  # the last epoch whose samples were written
+        self._final_samples: list[str] | None = None  # those written at the end of training, for the summary
         self._relog: set[str] = set()  # stages whose restored metrics must be handed to Lightning again
 
     def build_net(self) -> nn.Module:
@@ -247,7 +254,8 @@ class LanguageModelTask(ZooTask):
     @torch.no_grad()
     def generate(self, prefix: str, length: int, temperature: float | None = None,
                  generator: torch.Generator | None = None) -> str:
-        """The prefix followed by ``length`` generated characters (book 6.4.4; sampling with temperature, seed 002).
+        """The prefix followed by ``length`` generated characters (book 6.4.4; sampling with temperature, the RNN
+        tutorial).
 
         ``temperature`` 0 picks the most likely character each step; > 0 samples from softmax(logits / temperature).
         """
@@ -291,13 +299,27 @@ class LanguageModelTask(ZooTask):
         epoch = self.current_epoch + 1
         if period and epoch % period == 0 and not self.bidirectional:
             self._report_samples(epoch)
+            self._sampled_epoch = epoch
+
+    def on_train_end(self) -> None:
+        """The final samples too, when the last epoch was not a multiple of ``pred_period`` (a short run would
+        otherwise leave no ``samples.txt``). Not printed here: the run summary prints them (`fit_summary`)."""
+        super().on_train_end()
+        self._final_samples = None
+        epoch = self.current_epoch  # epochs completed
+        if self.hparams.pred_period and not self.bidirectional and (self._sampled_epoch is None
+                                                                     or epoch > self._sampled_epoch):
+            self._final_samples = self.samples()
+            self._report_samples(epoch, self._final_samples, echo=False)
+            self._sampled_epoch = epoch
 
     @rank_zero_only
-    def _report_samples(self, epoch: int) -> None:
+    def _report_samples(self, epoch: int, texts: list[str] | None = None, echo: bool = True) -> None:
         ppl = self.trainer.callback_metrics.get("train/ppl")
         lines = [f"epoch {epoch}" + (f", perplexity {float(ppl):.6f}" if ppl is not None else "")]
-        lines += [f" - {text}" for text in self.samples()]
-        self.print("\n".join(lines))
+        lines += [f" - {text}" for text in (self.samples() if texts is None else texts)]
+        if echo:
+            self.print("\n".join(lines))
         log_dir = run_dir(self.trainer)  # not trainer.log_dir: a collective, and only rank 0 runs this
         if log_dir:
             with open(Path(log_dir) / "samples.txt", "a", encoding="utf-8") as f:
@@ -309,7 +331,24 @@ class LanguageModelTask(ZooTask):
                 logger.experiment.add_text("samples", "\n\n".join(lines[1:]), global_step=epoch)
 
     def fit_summary(self) -> str:
-        """What the CLI prints after training: the samples for every prefix."""
+        """What the CLI prints after training: what the held-out perplexity means, when there is one, and the
+        samples for every prefix (those written to ``samples.txt`` at the end of training)."""
+        lines = [note] if (note := self.held_out_note()) else []
         if self.bidirectional:
-            return "(bidirectional encoder: no text generation)"
-        return "\n".join(f" - {text}" for text in self.samples())
+            return "\n".join([*lines, "(bidirectional encoder: no text generation)"])
+        texts = self._final_samples if self._final_samples is not None else self.samples()
+        return "\n".join([*lines, *(f" - {text}" for text in texts)])
+
+    def held_out_note(self) -> str | None:
+        """Why ``val/ppl`` is far above ``train/ppl`` when the run validated on held-out text (the lyrics'
+        ``val_chars``): None when it did not."""
+        trainer = self._trainer
+        if trainer is None or "val/ppl" not in trainer.callback_metrics:
+            return None
+        hp = getattr(getattr(trainer, "datamodule", None), "hparams", {})
+        held, trained = hp.get("val_chars"), hp.get("num_chars")
+        held = f"the {held:,} characters held out after the training text" if held else "the held-out text"
+        trained = f"{trained:,} training characters" if trained else "its training text"
+        return (f"note: val/ppl is the perplexity of {held}. The model memorises its {trained}, so as training "
+                "goes on val/ppl climbs (into the thousands or more) while train/ppl, the number the book reports, "
+                "falls towards 1: expected, not a fault.")

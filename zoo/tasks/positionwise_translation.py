@@ -1,11 +1,11 @@
-"""The position-by-position translation task of seed 000 (S000-4): a network writes the word at each position of
+"""The position-by-position translation task of the layers tutorial: a network writes the word at each position of
 the translation from the source read so far (`zoo.nets.positionwise_translator`); no encoder-decoder.
 
-As the seed: the loss is ``NLLLoss`` of the log-softmax outputs over every position, padding included (the models
+As the tutorial: the loss is ``NLLLoss`` of the log-softmax outputs over every position, padding included (the models
 learn to write the empty padding word after a sentence ends); Adam 1e-3 with ``LambdaLR(0.99 ** (step / 50))``,
-the rate decayed every step. ``train/loss`` is logged every step (the seed's fig8 averages windows of 50 steps).
+the rate decayed every step. ``train/loss`` is logged every step (the tutorial's fig8 averages windows of 50 steps).
 On validation (every ``val_check_interval`` steps) the test pairs are translated, padding dropped, and scored with
-corpus BLEU (torchmetrics ``BLEUScore``, 4-grams, on words), logged as ``val/bleu`` (the seed's fig9). (The seed
+corpus BLEU (torchmetrics ``BLEUScore``, 4-grams, on words), logged as ``val/bleu`` (the tutorial's fig9). (The seed
 computes BLEU every step on 100 new random test sentences, and through ``nltk`` on the sentences' characters, since
 it passes strings where nltk expects word lists; words are what BLEU is about.)
 """
@@ -35,11 +35,11 @@ class PositionwiseTranslationTask(ZooTask):
 
     Args:
         vocab: the words, index 0 the empty padding word (linked from the datamodule; stored in the checkpoint).
-        word_vectors: a vector file in the GloVe text format to fix the embedding to (linked; the seed's
+        word_vectors: a vector file in the GloVe text format to fix the embedding to (linked; the tutorial's
             ``embedding_128.txt``); None learns the embedding.
-        max_len: words per sentence (linked; the seed: 30).
-        optimizer, lr: the seed's Adam 1e-3.
-        lr_decay: the rate is multiplied by ``lr_decay ** (step / 50)`` (the seed: 0.99); 1 for none.
+        max_len: words per sentence (linked; the tutorial: 30).
+        optimizer, lr: the tutorial's Adam 1e-3.
+        lr_decay: the rate is multiplied by ``lr_decay ** (step / 50)`` (the tutorial: 0.99); 1 for none.
     """
 
     def __init__(self, *, vocab: list[str] | None = None, word_vectors: str | None = None, max_len: int = 30,
@@ -78,7 +78,7 @@ class PositionwiseTranslationTask(ZooTask):
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         src, tgt = batch  # (B, T), (B, T)
         log_probs = self(src)  # (B, T, V)
-        loss = F.nll_loss(log_probs.flatten(0, 1), tgt.flatten())  # every position, padding too (the seed's)
+        loss = F.nll_loss(log_probs.flatten(0, 1), tgt.flatten())  # every position, padding too (the tutorial's)
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
         return loss
 

@@ -13,9 +13,11 @@ translated by greedy search and scored with corpus BLEU (torchmetrics ``BLEUScor
 logged as ``<split>/bleu`` with ``<split>/loss``.
 
 Decoding (10.10): `translate` runs greedy search or, with ``beam_size`` > 1, beam search (`zoo.ops.decoding`), and
-returns the attention weights of the attention models for inspection. Source words that are not in the vocabulary
-are read as ``<unk>`` and reported. Both vocabularies travel in the hyperparameters, so a checkpoint alone
-translates.
+returns the attention weights of the attention models for inspection. A sentence is split on spaces as given, so it
+must be in the training text's form ("ils regardent ."): ``python -m zoo translate`` and the datamodule's predict
+sentences put it there with the datamodule's own preprocessing (`datamodules.fra_eng.normalize_sentence`, which this
+task layer may not import). Source words that are not in the vocabulary are read as ``<unk>`` and reported. Both
+vocabularies travel in the hyperparameters, so a checkpoint alone translates.
 """
 
 from __future__ import annotations
@@ -192,7 +194,8 @@ class Seq2SeqTask(ZooTask):
         return [self.hparams.tgt_vocab[i] for i in ids], log_prob, attention
 
     def translate(self, sentence: str, beam_size: int | None = None) -> Translation:
-        """Translate one sentence by greedy search (``beam_size`` 1, the book) or beam search."""
+        """Translate one sentence, in the training text's form (`datamodules.fra_eng.normalize_sentence` makes it),
+        by greedy search (``beam_size`` 1, the book) or beam search."""
         beam_size = self.hparams.beam_size if beam_size is None else beam_size
         if beam_size < 1:
             raise ConfigError(f"beam_size must be >= 1, got {beam_size}")

@@ -29,7 +29,7 @@ from zoo.errors import ConfigError, DataUnavailableError, PromptError
 from zoo.optim import build_optimizer
 from zoo.pretrained.word_vectors import WordVectors
 from zoo.tasks.base import ZooTask
-from zoo.tasks.classifier_metrics import EpochMetrics, evaluated_split, top_k
+from zoo.tasks.classifier_metrics import ClassifierSteps, EpochMetrics, top_k
 from zoo.validation import check_hyperparameters
 
 __all__ = ["TextClassificationTask"]
@@ -37,7 +37,7 @@ __all__ = ["TextClassificationTask"]
 PAD, UNK = "<pad>", "<unk>"
 
 
-class TextClassificationTask(ZooTask):
+class TextClassificationTask(ClassifierSteps, ZooTask):
     """Base of the text classifiers; an architecture subclasses it, implements `build_net` (a network mapping tokens
     (B, T) and lengths (B,) to logits (B, num_classes), with an ``embedding`` table) and takes its own arguments
     keyword-only, passing the task's through ``**task``.
@@ -130,25 +130,6 @@ class TextClassificationTask(ZooTask):
         self.metrics.update(split, loss, logits, labels)
         return loss
 
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
-
-    def validation_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "test" if evaluated_split(self) == "test" else "val")
-
-    def test_step(self, batch: Any, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_train_epoch_end(self) -> None:
-        super().on_train_epoch_end()  # marks the epoch's end for the checkpoint (ZooTask)
-        self.metrics.log(self, "train", "train")
-
-    def on_validation_epoch_end(self) -> None:
-        prefix = evaluated_split(self)
-        self.metrics.log(self, "test" if prefix == "test" else "val", prefix)
-
-    def on_test_epoch_end(self) -> None:
-        self.metrics.log(self, "test", "test")
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams

@@ -223,7 +223,8 @@ def test_the_cli_reports_a_missing_dataset_in_one_message(tmp_path, capsys):
               f"--trainer.default_root_dir={tmp_path / 'runs'}"])
     assert done.value.code == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot obtain train-images-idx3-ubyte.gz") and "ZOO_DATA_MIRROR" in err
+    assert err.startswith("error: train-images-idx3-ubyte.gz (md5 ") and "ZOO_DATA_MIRROR" in err
+    assert "apt-get install -y dataset-fashion-mnist" in err and len(err.strip().splitlines()) == 1
 
 
 def test_metrics_csv_has_one_row_per_epoch_and_split(tmp_path, monkeypatch):

@@ -9,14 +9,26 @@ vectors; the book computes a batch of them with ``torch.bmm`` (10.3.4.3).
 ``index_add_`` instead of PyTorch's generic embedding backward, no batched matrix-vector product is needed, and the
 padded positions of a batch (more than half of the book's rows) are skipped. The gradients equal autograd's through
 ``bmm`` (tested with ``gradcheck``); bench/word2vec_ptb.py measures the time.
+
+`SGNSNet` is the same model as word2vec.c trains it (`zoo.SkipGramSGNS`): an ``input`` table (word2vec.c's
+``syn0``, the word vectors, drawn uniformly in +-0.5 / D) and an ``output`` table (``syn1neg``, zeros), trained
+by plain SGD on the rows a batch touches, never by autograd. A batch is word2vec.c's pairs: input words (B,) (the
+context words), their targets (B,) (the centres) and noise words (B / G, K) shared by G consecutive pairs. Its loss
+is the sum over pairs of -log sigmoid(<in, out_target>) - sum_k log sigmoid(-<in, out_noise_k>); `sgns_rows`
+computes it and the gradient rows of the two tables by hand (the scores of a group against its noise words are one
+batched matrix product), already multiplied by -lr, and `add_rows` adds them to the tables in place: word2vec.c's
+update, applied to a batch of pairs at once.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SkipGramNet", "skip_gram_scores"]
+__all__ = ["SGNSNet", "SGNSRows", "SkipGramNet", "add_rows", "sgns_loss", "sgns_rows", "skip_gram_scores"]
 
 
 class _SkipGramScores(torch.autograd.Function):
@@ -81,3 +93,121 @@ class SkipGramNet(nn.Module):
     def word_vectors(self) -> torch.Tensor:
         """The centre vectors (V, D), the embedding the book queries after training."""
         return self.center.weight.detach()
+
+
+class SGNSRows(NamedTuple):
+    """What `sgns_rows` returns: the batch's summed loss (a 0-d tensor, before the update) and the update of each table
+    as rows to add: ``input_rows`` (N,) with ``input_update`` (N, D), ``output_rows`` (M,) with ``output_update``
+    (M, D) (a row may repeat: its updates add up)."""
+
+    loss: torch.Tensor
+    input_rows: torch.Tensor
+    input_update: torch.Tensor
+    output_rows: torch.Tensor
+    output_update: torch.Tensor
+
+
+def sgns_rows(input_weight: torch.Tensor, output_weight: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor,
+              noise: torch.Tensor, scale: float = 1.0, noise_weight: float = 1.0) -> SGNSRows:
+    """The summed skip-gram negative-sampling loss of a batch and ``scale`` times its gradient, as rows of the tables.
+
+    Args:
+        input_weight, output_weight: the tables (V, D); only read.
+        inputs, targets: (B,) word ids of each pair (word2vec.c: the context word, and the centre it predicts).
+        noise: (B / G, K) noise words; pair ``i`` is scored against row ``i // G``, G = B / len(noise).
+        scale: factor of the gradient rows: ``-lr`` makes them the SGD update.
+
+    Loss: sum_i [-log sigmoid(s_i) - sum_k log sigmoid(-n_ik)], s_i = <in_i, out_target_i>, n_ik = <in_i,
+    out_noise_ik>. Gradient: d/ds_i = sigmoid(s_i) - 1, d/dn_ik = sigmoid(n_ik); in_i gets d/ds_i out_target_i +
+    sum_k d/dn_ik out_noise_ik, out_target_i gets d/ds_i in_i, out_noise_k of group g gets sum_{i in g} d/dn_ik in_i.
+    """
+    batch, dim = inputs.shape[0], input_weight.shape[1]
+    groups, k = noise.shape
+    if groups == 0 or batch % groups:
+        raise ValueError(f"{batch} pairs do not split into {groups} groups of noise words")
+    size = batch // groups
+    v = input_weight.index_select(0, inputs)  # (B, D)
+    u = output_weight.index_select(0, targets)  # (B, D)
+    noise_rows = noise.reshape(-1)
+    u_noise = output_weight.index_select(0, noise_rows).view(groups, k, dim)  # (G', K, D)
+    positive = torch.einsum("bd,bd->b", v, u)  # (B,)
+    v_groups = v.view(groups, size, dim)
+    negative = torch.bmm(v_groups, u_noise.transpose(1, 2))  # (G', size, K)
+    loss = -(F.logsigmoid(positive).sum() + noise_weight * F.logsigmoid(negative.neg()).sum())
+    d_positive = torch.sigmoid(positive).sub_(1).mul_(scale)  # (B,)
+    d_negative = torch.sigmoid(negative).mul_(scale * noise_weight)  # (G', size, K)
+    input_update = torch.baddbmm(u.mul_(d_positive[:, None]).view(groups, size, dim), d_negative, u_noise)
+    output_update = v.new_empty(batch + noise_rows.shape[0], dim)
+    torch.mul(v, d_positive[:, None], out=output_update[:batch])
+    torch.bmm(d_negative.transpose(1, 2), v_groups, out=output_update[batch:].view(groups, k, dim))
+    return SGNSRows(loss, inputs, input_update.view(batch, dim), torch.cat([targets, noise_rows]), output_update)
+
+
+def sgns_loss(input_weight: torch.Tensor, output_weight: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor,
+              noise: torch.Tensor) -> torch.Tensor:
+    """The summed loss of `sgns_rows` alone (held-out text): no gradient rows."""
+    groups, k = noise.shape
+    v = input_weight.index_select(0, inputs)
+    positive = torch.einsum("bd,bd->b", v, output_weight.index_select(0, targets))
+    u_noise = output_weight.index_select(0, noise.reshape(-1)).view(groups, k, -1)
+    negative = torch.bmm(v.view(groups, -1, v.shape[1]), u_noise.transpose(1, 2))
+    return -(F.logsigmoid(positive).sum() + F.logsigmoid(negative.neg()).sum())
+
+
+def add_rows(weight: torch.Tensor, rows: torch.Tensor, update: torch.Tensor) -> None:
+    """``weight[rows[i]] += update[i]`` for every i, repeated rows adding up (in place, no autograd)."""
+    with torch.no_grad():
+        weight.index_add_(0, rows, update)
+
+
+class SGNSNet(nn.Module):
+    """word2vec.c's skip-gram tables, trained by `sgns_rows` and `add_rows` (no autograd: the parameters do not
+    require gradients).
+
+    Args:
+        vocab_size: words in the vocabulary.
+        embed_size: vector size (word2vec.c's ``size``; 100 here).
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int = 100) -> None:
+        super().__init__()
+        self.input = nn.Embedding(vocab_size, embed_size)  # syn0: the word vectors
+        self.output = nn.Embedding(vocab_size, embed_size)  # syn1neg
+        self.reset_parameters()
+        self.requires_grad_(False)
+
+    def reset_parameters(self) -> None:
+        """word2vec.c's start: input vectors uniform in [-0.5 / D, 0.5 / D), output vectors 0."""
+        bound = 0.5 / self.input.embedding_dim
+        with torch.no_grad():
+            self.input.weight.uniform_(-bound, bound)
+            self.output.weight.zero_()
+
+    def forward(self, centers: torch.Tensor, contexts_negatives: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores (B, 1, L) of words (B, 1) against words (B, L), as `SkipGramNet` (input vectors against output
+        vectors; the pairs are symmetric), for the book's batches."""
+        scores = skip_gram_scores(centers, contexts_negatives, self.input.weight, self.output.weight, mask)
+        return scores.unsqueeze(1)
+
+    def rows(self, inputs: torch.Tensor, targets: torch.Tensor, noise: torch.Tensor, scale: float = 1.0) -> SGNSRows:
+        """`sgns_rows` of a batch of pairs with these tables."""
+        return sgns_rows(self.input.weight, self.output.weight, inputs, targets, noise, scale)
+
+    def loss(self, inputs: torch.Tensor, targets: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """`sgns_loss` of a batch of pairs with these tables."""
+        return sgns_loss(self.input.weight, self.output.weight, inputs, targets, noise)
+
+    def add(self, rows: SGNSRows, table: str | None = None) -> None:
+        """Add the update rows to the tables (``table``: only ``"input"`` or ``"output"``)."""
+        if table in (None, "input"):
+            add_rows(self.input.weight, rows.input_rows, rows.input_update)
+        if table in (None, "output"):
+            add_rows(self.output.weight, rows.output_rows, rows.output_update)
+
+    #: The state-dict key of the word vectors (a word-embedding checkpoint records it).
+    word_vectors_key = "input.weight"
+
+    def word_vectors(self) -> torch.Tensor:
+        """The input vectors (V, D), word2vec.c's output file."""
+        return self.input.weight.detach()

@@ -37,7 +37,7 @@ class SaveOnInterrupt(L.Callback):
             return
         try:
             path = checkpoint_folder(trainer) / "interrupted.ckpt"
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)  # a full checkpoint, to resume from
         except Exception as exc:  # never replace the error that stopped the run by this one
             first = (str(exc).strip().splitlines() or [""])[0]
             print(f"note: after {type(exception).__name__}, interrupted.ckpt could not be saved either "

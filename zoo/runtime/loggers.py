@@ -103,8 +103,8 @@ def remove_unused_run_folder(logger: Any) -> Path | None:
     """Remove the folder this process reserved for ``logger`` (`reserve_run_folder`) if nothing of a run was
     written into it: only LightningCLI's ``config.yaml``, ``hparams.yaml`` and a ``metrics.csv`` without values (and
     empty folders). Returns the folder removed, or None. A folder it did not reserve is never touched."""
-    folder = getattr(logger, RESERVED, None)
-    if folder is None or not Path(folder).is_dir():
+    folder = getattr(logger, RESERVED, None)  # Lightning's DummyLogger (fast_dev_run) answers any name with a method
+    if not isinstance(folder, (str, os.PathLike)) or not Path(folder).is_dir():
         return None
     folder = Path(folder)
     try:

@@ -162,13 +162,13 @@ class RunControl(L.Callback):
         flags = self._flags
         if flags[_STOP]:
             path = checkpoint_folder(trainer) / "interrupted.ckpt"
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)  # a full checkpoint, to resume from
             rank_zero_info(f"saved {path}; resume with --ckpt_path {path}")
             raise RunStopped(self.signum if self.signum is not None else signal.SIGINT)
         if flags[_SAVE]:
             ckpt = trainer.checkpoint_callback
             path = checkpoint_folder(trainer) / "last.ckpt"
-            trainer.save_checkpoint(path)
+            trainer.save_checkpoint(path, weights_only=False)  # a full checkpoint, to resume from
             if ckpt is not None and hasattr(ckpt, "last_model_path"):
                 ckpt.last_model_path = str(path)  # so ModelCheckpoint overwrites it rather than writing last-v1.ckpt
             self._last_save = time.monotonic()

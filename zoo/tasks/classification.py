@@ -326,7 +326,7 @@ class ImageClassificationTask(ClassifierSteps, ZooTask):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams
-        return build_optimizer(hp.optimizer, self.param_groups(), hp.lr, momentum=hp.momentum)
+        return build_optimizer(hp.optimizer, self.param_groups(), hp.lr, momentum=hp.momentum, fused=True)
 
 
 def _check_sizes(name: str, num_classes: int, in_channels: int, image_size: int,

@@ -93,7 +93,7 @@ def test_a_bad_recipe_argument_is_one_line_before_the_model_is_built(flag, value
 
 
 def test_batch_size_zero_through_python_m_zoo():
-    """`recipe gru_lyrics --data.init_args.batch_size 0` as a process: it once ended in a ZeroDivisionError traceback."""
+    """`recipe gru_lyrics --data.init_args.batch_size 0` in a process: once a ZeroDivisionError traceback."""
     out = subprocess.run([sys.executable, "-m", "zoo", "recipe", "gru_lyrics", "--data.init_args.batch_size", "0"],
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 1

@@ -14,8 +14,9 @@ gensim's (bench/word2vec_ptb.py).
 >>> model = SkipGram(vocab=dm.vocab, embed_size=100, lr=0.01)  # doctest: +SKIP
 >>> L.Trainer(max_epochs=10).fit(model, dm)                    # doctest: +SKIP
 >>> model.similar("chip", 3)                                   # doctest: +SKIP
->>> dm = PTBDataModule(pipeline="word2vec_c", subsample_t=1e-3, batch_size=8192, noise_sharing=32)  # doctest: +SKIP
->>> model = SkipGramSGNS(vocab=dm.vocab, embed_size=100, lr=0.025)                                  # doctest: +SKIP
+>>> dm = PTBDataModule(pipeline="word2vec_c", subsample_t=1e-3, batch_size=8192, noise_sharing=16)  # doctest: +SKIP
+>>> model = SkipGramSGNS(vocab=dm.vocab, embed_size=100, lr=0.02)                                   # doctest: +SKIP
+>>> L.Trainer(max_epochs=10, accelerator="cpu").fit(model, dm)                                      # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -97,16 +97,21 @@ def test_generate_missing_checkpoint(tmp_path):
     assert out.returncode == 1 and "does not exist" in out.stderr
 
 
-def test_recipe_in_process_prints_summary_checkpoint_and_samples(tmp_path, monkeypatch, capsys):
+def run_small_gru_lyrics(tmp_path, monkeypatch, epochs: int) -> None:
+    """`python -m zoo recipe gru_lyrics` in this process on fake lyrics with a 16-unit GRU; checks exit status 0."""
     path = tmp_path / "data" / lyrics.JAYCHOU_LYRICS.filename
     write_lyrics_zip(path)
     point_resource_at(monkeypatch, lyrics, "JAYCHOU_LYRICS", path)
     monkeypatch.setattr(sys, "argv", ["zoo"])
     with pytest.raises(SystemExit) as exit_info:
-        main(["recipe", "gru_lyrics", "--trainer.max_epochs=2", "--trainer.enable_progress_bar=false",
+        main(["recipe", "gru_lyrics", f"--trainer.max_epochs={epochs}", "--trainer.enable_progress_bar=false",
               f"--data.init_args.data_dir={tmp_path / 'data'}", f"--trainer.default_root_dir={tmp_path / 'runs'}",
               "--model.init_args.hidden_size=16", "--model.init_args.pred_len=5"])
     assert exit_info.value.code == 0
+
+
+def test_recipe_in_process_prints_summary_checkpoint_and_samples(tmp_path, monkeypatch, capsys):
+    run_small_gru_lyrics(tmp_path, monkeypatch, epochs=2)
     out = capsys.readouterr().out
     assert "run summary" in out and "train/ppl" in out and "val/ppl" in out
     ckpt = next(line for line in out.splitlines() if line.startswith("checkpoint: ")).split(": ", 1)[1]
@@ -133,15 +138,7 @@ def test_recipe_end_to_end_on_the_real_lyrics(tmp_path):
 def test_a_short_lyrics_run_saves_samples_and_explains_its_held_out_perplexity(tmp_path, monkeypatch, capsys):
     """3 epochs of gru_lyrics (pred_period 40): samples.txt holds the final samples, and the summary says why val/ppl
     is far above train/ppl and how long the run took."""
-    path = tmp_path / "data" / lyrics.JAYCHOU_LYRICS.filename
-    write_lyrics_zip(path)
-    point_resource_at(monkeypatch, lyrics, "JAYCHOU_LYRICS", path)
-    monkeypatch.setattr(sys, "argv", ["zoo"])
-    with pytest.raises(SystemExit) as exit_info:
-        main(["recipe", "gru_lyrics", "--trainer.max_epochs=3", "--trainer.enable_progress_bar=false",
-              f"--data.init_args.data_dir={tmp_path / 'data'}", f"--trainer.default_root_dir={tmp_path / 'runs'}",
-              "--model.init_args.hidden_size=16", "--model.init_args.pred_len=5"])
-    assert exit_info.value.code == 0
+    run_small_gru_lyrics(tmp_path, monkeypatch, epochs=3)
     out = capsys.readouterr().out
     summary = out[out.index("run summary"):].splitlines()
     assert any(line.startswith("wall time: ") for line in summary)

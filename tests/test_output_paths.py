@@ -53,16 +53,20 @@ def image(tmp_path_factory) -> Path:
     return path
 
 
+def one_step_checkpoint(architecture: str, path: Path) -> Path:
+    """A checkpoint of the `EXAMPLES` model of ``architecture`` after one training step, written to ``path``."""
+    model, batch = EXAMPLES[architecture]()
+    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                        enable_checkpointing=False, accelerator="cpu", default_root_dir=path.parent)
+    trainer.fit(model, DataLoader([batch], batch_size=None))
+    trainer.save_checkpoint(path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def attention_ckpt(tmp_path_factory) -> Path:
     """A Seq2SeqAttention checkpoint after one training step."""
-    root = tmp_path_factory.mktemp("s2s")
-    model, batch = EXAMPLES["Seq2SeqAttention"]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=root)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(root / "s2s.ckpt")
-    return root / "s2s.ckpt"
+    return one_step_checkpoint("Seq2SeqAttention", tmp_path_factory.mktemp("s2s") / "s2s.ckpt")
 
 
 def commands(image: Path, tmp_path: Path) -> dict[str, tuple[list[str], str, str]]:
@@ -173,12 +177,7 @@ def test_translate_attention_png_is_written(attention_ckpt, tmp_path, capsys):
 # ------------------------------------------------------------------ export never replaces its checkpoint
 @pytest.fixture
 def lenet_ckpt(tmp_path) -> Path:
-    model, batch = EXAMPLES["LeNet"]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=tmp_path)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(tmp_path / "a.ckpt")
-    return tmp_path / "a.ckpt"
+    return one_step_checkpoint("LeNet", tmp_path / "a.ckpt")
 
 
 @pytest.mark.parametrize("how", ["the same name", "a symbolic link", "a hard link"])

@@ -138,6 +138,15 @@ def test_json_writer_reads_the_run_folder(tmp_path, run):
     assert load_results(tmp_path / "results")["linreg_adam_torch_airfoil"]["values"] == result["values"]
 
 
+def test_json_writer_records_the_seed_the_run_used(tmp_path, run):
+    """A run started with an added ``--seed_everything 3`` is recorded as seed 3, not as the recipe's seed 0."""
+    logs = tmp_path / "runs" / "version_0"
+    (logs / "config.yaml").write_text("seed_everything: 3\ntrainer:\n  precision: bf16-mixed\n", encoding="utf-8")
+    path = write_result("x", ENTRY, run, tmp_path / "results", wall_time_s=1, command="c", seed=0, env=ENV)
+    result = json.loads(path.read_text(encoding="utf-8"))
+    assert (result["seed"], result["precision"]) == (3, "bf16-mixed")
+
+
 def test_json_writer_refuses_a_run_without_the_metric_or_the_folder(tmp_path, run):
     with pytest.raises(ConfigError, match="no column 'val/acc'"):
         write_result("x", {**ENTRY, "metric": "val/acc"}, run, tmp_path, wall_time_s=1, command="c", seed=0, env=ENV)

@@ -237,7 +237,7 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         "book_value": entry.get("book_value"),
         "metric": metric,
         "value": values.get(metric) if metric else None,
-        "seed": seed,
+        "seed": run_seed(log_dir, seed),
         "epochs": int(epochs) if epochs and epochs.isdigit() else None,
         "wall_time_s": round(wall_time_s, 1),
         "precision": precision,
@@ -254,18 +254,28 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
     return out
 
 
+def saved_config(log_dir: Path) -> dict[str, Any]:
+    """The ``config.yaml`` LightningCLI saved in a finished run's log folder (``{}`` where there is none)."""
+    import yaml
+
+    path = log_dir / "config.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+
+
 def run_precision_and_device(log_dir: Path) -> tuple[str, str]:
     """(the Trainer's precision, the device) of a finished run, from the ``config.yaml`` LightningCLI saved in its log
     folder: ``("bf16-mixed", "cpu: Intel(R) Xeon(R) Processor, 2 cores, AMX bf16")`` or ``("32-true", "cuda: NVIDIA
     H100 80GB HBM3")``."""
-    import yaml
-
-    config = {}
-    if (log_dir / "config.yaml").is_file():
-        config = yaml.safe_load((log_dir / "config.yaml").read_text(encoding="utf-8")) or {}
-    trainer = config.get("trainer") or {}
+    trainer = saved_config(log_dir).get("trainer") or {}
     precision = str(trainer.get("precision") or "32-true")
     return precision, describe_device(str(trainer.get("accelerator") or "auto"))
+
+
+def run_seed(log_dir: Path, default: int | None) -> int | None:
+    """The seed a finished run used (its saved ``seed_everything``, which an added ``--seed_everything N`` changes),
+    or ``default`` where the log folder does not say."""
+    seed = saved_config(log_dir).get("seed_everything")
+    return default if seed is None or isinstance(seed, bool) else int(seed)
 
 
 def describe_device(accelerator: str) -> str:

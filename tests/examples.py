@@ -1,4 +1,5 @@
-"""One small example per registered architecture: ``EXAMPLES[name]()`` -> (model, one training batch).
+"""One small example per registered architecture: ``EXAMPLES[name]()`` -> (model, one training batch), and
+checkpoints written from them as a Trainer writes them.
 
 Every name in ``zoo.ARCHITECTURES`` needs an entry here (test_architectures.py checks), so a new architecture is
 covered by the shared forward/backward test the moment it is registered.
@@ -7,9 +8,12 @@ covered by the shared forward/backward test the moment it is registered.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import lightning as L
 import torch
+from torch.utils.data import DataLoader
 
 import zoo
 
@@ -80,3 +84,32 @@ EXAMPLES: dict[str, Callable[[], tuple[Any, Any]]] = {
                                                                   hidden_size=6),
                                        (torch.randint(0, 11, (2, 5)), torch.randint(0, 11, (2, 5)))),
 }
+
+
+def save_checkpoint(model: L.LightningModule, path: Path, batch: Any = None) -> Path:
+    """Write ``model`` to ``path`` as a Trainer does: after one training step on ``batch``, or untrained (the
+    initial weights) when ``batch`` is None."""
+    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                        enable_checkpointing=False, accelerator="cpu", default_root_dir=path.parent)
+    if batch is None:
+        trainer.strategy.connect(model)
+    else:
+        trainer.fit(model, DataLoader([batch], batch_size=None))
+    trainer.save_checkpoint(path)
+    return path
+
+
+def one_step_checkpoint(architecture: str, path: Path) -> Path:
+    """A checkpoint of the `EXAMPLES` model of ``architecture`` after one training step, written to ``path``."""
+    model, batch = EXAMPLES[architecture]()
+    return save_checkpoint(model, path, batch)
+
+
+def as_written_by_lightningcli(path: Path, class_path: str) -> Path:
+    """Rewrite the checkpoint at ``path`` with the ``_class_path`` and ``_instantiator`` hyperparameters LightningCLI
+    adds to the checkpoints it writes (and the zoo's recipes wrote before they were loaded without it)."""
+    checkpoint = torch.load(path, weights_only=False)
+    checkpoint["hyper_parameters"].update(_class_path=class_path,
+                                          _instantiator="lightning.pytorch.cli.instantiate_module")
+    torch.save(checkpoint, path)
+    return path

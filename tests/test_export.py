@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from unittest import mock
 
-import lightning as L
 import pytest
 import torch
-from torch.utils.data import DataLoader
 
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, one_step_checkpoint
 from tests.fakes import install
 from zoo.cli import main, recipes, run_lightning_cli
 from zoo.commands.graph_export import export_model, read_metadata
@@ -146,15 +144,6 @@ def test_other_kinds_export_and_check(name, impl, tmp_path):
         assert next(iter(result.checked_shapes.values()))[0] == 3  # the export traced batch 2
 
 
-def _plain_checkpoint(name: str, root: Path) -> Path:
-    model, batch = EXAMPLES[name]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=root)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(root / f"{name}.ckpt")
-    return root / f"{name}.ckpt"
-
-
 def _error(capsys, *args: str) -> str:
     with pytest.raises(SystemExit) as info:
         main(["export", *args])
@@ -170,7 +159,8 @@ def test_errors_are_one_line(lenet_ckpt, tmp_path, capsys):
         capsys, "--ckpt", str(lenet_ckpt), "--format", "tflite", "--out", str(out))
     assert "does not exist" in _error(capsys, "--ckpt", str(tmp_path / "missing.ckpt"), "--format", "onnx",
                                       "--out", str(out))
-    err = _error(capsys, "--ckpt", str(_plain_checkpoint("SkipGram", tmp_path)), "--format", "onnx", "--out", str(out))
+    skipgram = one_step_checkpoint("SkipGram", tmp_path / "SkipGram.ckpt")
+    err = _error(capsys, "--ckpt", str(skipgram), "--format", "onnx", "--out", str(out))
     assert "SkipGram cannot be exported" in err and "language models" in err and "image classifiers" in err
     assert not out.exists()
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import lightning as L
 import pytest
 import torch
-from torch.utils.data import DataLoader
 
 import zoo
 from tests.conftest import REPO
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, save_checkpoint
 from tests.hotdog_fakes import fake_resnet18_state, install_fake_weights
 from zoo.errors import ConfigError, WeightsUnavailableError
 
@@ -64,10 +62,7 @@ def test_pretrained_is_refused_where_there_are_no_weights():
 
 def test_from_checkpoint(tmp_path):
     model, batch = EXAMPLES["LeNet"]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=tmp_path)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(tmp_path / "lenet.ckpt")
+    save_checkpoint(model, tmp_path / "lenet.ckpt", batch)
     loaded = hub("from_checkpoint", str(tmp_path / "lenet.ckpt"))
     assert type(loaded) is zoo.LeNet and loaded.hparams.classes == model.hparams.classes
     images = torch.rand(4, 1, 28, 28)

@@ -11,28 +11,18 @@ import sys
 from pathlib import Path
 
 import jsonargparse
-import lightning as L
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader
 
 import zoo
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, save_checkpoint
 from zoo.cli import main
 
 WORDS = 20_000
 CHARS = [chr(0x4E00 + i) for i in range(WORDS)]  # a character vocabulary for the language model
 VOCAB = [f"w{i}" for i in range(WORDS)]
-
-
-def _save(model, batch, path: Path) -> Path:
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=path.parent)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +41,7 @@ def ckpts(tmp_path_factory) -> dict[str, Path]:
         "lenet": (zoo.LeNet(image_size=28, num_classes=WORDS, classes=[f"class {i}" for i in range(WORDS)]),
                   EXAMPLES["LeNet"]()[1]),
     }
-    found = {name: _save(model, batch, root / f"{name}.ckpt") for name, (model, batch) in built.items()}
+    found = {name: save_checkpoint(model, root / f"{name}.ckpt", batch) for name, (model, batch) in built.items()}
     found["image"] = image
     return found
 

@@ -22,11 +22,10 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
-from torch.utils.data import DataLoader
 
 import datamodules
 import zoo
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, as_written_by_lightningcli, save_checkpoint
 from tests.fakes import WRITERS
 from zoo.tasks.base import ZooTask
 
@@ -239,15 +238,10 @@ def test_a_checkpoint_written_before_the_layout_moved_still_loads(tmp_path):
     """Old checkpoints name zoo.image_classifiers (zoo_class) and, when LightningCLI wrote them, a _class_path."""
     torch.manual_seed(0)
     model, batch = EXAMPLES["LeNet"]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        accelerator="cpu", default_root_dir=tmp_path, enable_checkpointing=False)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    path = tmp_path / "old.ckpt"
-    trainer.save_checkpoint(path)
+    path = as_written_by_lightningcli(save_checkpoint(model, tmp_path / "old.ckpt", batch),
+                                      "zoo.image_classifiers.LeNet")
     checkpoint = torch.load(path, weights_only=False)
     checkpoint["zoo_class"] = "zoo.image_classifiers:LeNet"
-    checkpoint["hyper_parameters"].update(_class_path="zoo.image_classifiers.LeNet",
-                                          _instantiator="lightning.pytorch.cli.instantiate_module")
     torch.save(checkpoint, path)
     for restored in (zoo.load_task(path), zoo.LeNet.load_from_checkpoint(path)):
         assert type(restored) is zoo.LeNet

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 import zoo
 from tests.conftest import REPO
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, as_written_by_lightningcli, save_checkpoint
 from zoo.cli import main, recipes
 from zoo.cli.main import COMMANDS
 
@@ -109,17 +109,8 @@ def test_the_zoo_has_no_global_switch_for_restoring():
 
 # ------------------------------------------------------------------ loading checkpoints
 def _checkpoint_with_vocab(tmp_path: Path, words: int) -> Path:
-    vocab = [f"w{i}" for i in range(words)]
-    model = zoo.SkipGram(vocab=vocab, embed_size=4)
-    trainer = L.Trainer(max_epochs=0, logger=False, enable_checkpointing=False, accelerator="cpu")
-    trainer.strategy.connect(model)
-    path = tmp_path / "big_vocab.ckpt"
-    trainer.save_checkpoint(path)
-    checkpoint = torch.load(path, weights_only=False)
-    checkpoint["hyper_parameters"].update(_class_path="zoo.SkipGram",
-                                          _instantiator="lightning.pytorch.cli.instantiate_module")
-    torch.save(checkpoint, path)
-    return path
+    model = zoo.SkipGram(vocab=[f"w{i}" for i in range(words)], embed_size=4)
+    return as_written_by_lightningcli(save_checkpoint(model, tmp_path / "big_vocab.ckpt"), "zoo.SkipGram")
 
 
 def test_loading_builds_the_class_directly_without_lightningclis_parser_or_copying_the_vocabulary(tmp_path,

@@ -11,15 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader
 
 import zoo.files
-from tests.examples import EXAMPLES
+from tests.examples import one_step_checkpoint
 from tests.house_fakes import write_house_csvs
 from zoo.cli import main
 from zoo.errors import ConfigError
@@ -50,16 +48,6 @@ def one_error(argv: list[str], capsys) -> str:
 def image(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("img") / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(path)
-    return path
-
-
-def one_step_checkpoint(architecture: str, path: Path) -> Path:
-    """A checkpoint of the `EXAMPLES` model of ``architecture`` after one training step, written to ``path``."""
-    model, batch = EXAMPLES[architecture]()
-    trainer = L.Trainer(max_steps=1, logger=False, enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False, accelerator="cpu", default_root_dir=path.parent)
-    trainer.fit(model, DataLoader([batch], batch_size=None))
-    trainer.save_checkpoint(path)
     return path
 
 

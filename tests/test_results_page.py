@@ -44,6 +44,19 @@ def test_the_results_page_agrees_with_the_results_files(repo):
     assert check_page(text, book, results) == []
 
 
+def test_the_runs_with_other_seeds_are_what_the_notes_quote(repo):
+    """``results/seeds/<N>/<recipe>.json`` holds a run of a known recipe with seed N, and the recipe's notes quote
+    its test accuracy (rounded to 3 places) and point to the folder."""
+    _, book, _ = repo
+    files = sorted((ROOT / "results" / "seeds").glob("*/*.json"))
+    assert files
+    for path in files:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        assert result["seed"] == int(path.parent.name) and result["recipe"] == path.stem, path
+        notes = book["recipes"][path.stem]["notes"]
+        assert "results/seeds/" in notes and f"{result['value']:.3f}" in notes, (path, notes)
+
+
 def test_the_command_checks_the_results_page_by_default(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     with pytest.raises(SystemExit) as exit_info:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 
-import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,7 +15,7 @@ import torch.nn.functional as F
 import datamodules.imdb as imdb
 from tests import text_fakes
 from tests.conftest import REPO
-from tests.examples import EXAMPLES, TEXT_VOCAB
+from tests.examples import EXAMPLES, TEXT_VOCAB, save_checkpoint
 from zoo import BiRNN, TextCNN, load_task
 from zoo.cli import main
 from zoo.errors import ConfigError, DataUnavailableError, PromptError
@@ -151,13 +150,9 @@ def test_python_m_zoo_predict_prints_a_label_per_text(trained_birnn, capsys):
 
 
 def test_classify_text_errors_are_one_line_and_exit_1(tmp_path):
-    model, _ = EXAMPLES["LeNet"]()
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, accelerator="cpu", max_epochs=0)
-    trainer.strategy.connect(model)
-    trainer.save_checkpoint(tmp_path / "lenet.ckpt")
+    save_checkpoint(EXAMPLES["LeNet"]()[0], tmp_path / "lenet.ckpt")
     text_model = BiRNN(vocab=TEXT_VOCAB, embed_size=8, num_hiddens=4)
-    trainer.strategy.connect(text_model)
-    trainer.save_checkpoint(tmp_path / "birnn.ckpt")
+    save_checkpoint(text_model, tmp_path / "birnn.ckpt")
     for args, message in [
         (("--ckpt", str(tmp_path / "birnn.ckpt"), "   "), "error: the text is empty"),
         (("--ckpt", str(tmp_path / "missing.ckpt"), "great"), "error: checkpoint"),

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 
-import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
@@ -19,7 +18,7 @@ import datamodules.fra_eng as tr
 from datamodules.fra_eng import FraEngDataModule, normalize_sentence, read_pairs
 from tests import text_fakes
 from tests.conftest import REPO
-from tests.examples import EXAMPLES, MT_VOCAB
+from tests.examples import EXAMPLES, MT_VOCAB, save_checkpoint
 from tests.fakes import point_resource_at
 from zoo import Seq2SeqAttention, load_task
 from zoo.cli import main
@@ -271,12 +270,8 @@ def test_references_one_per_sentence_or_from_a_file(trained, tmp_path, capsys):
 
 def test_translate_errors_are_one_line_and_exit_1(tmp_path):
     model, _ = EXAMPLES["Seq2Seq"]()
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, accelerator="cpu", max_epochs=0)
-    trainer.strategy.connect(model)
-    trainer.save_checkpoint(tmp_path / "s2s.ckpt")
-    lenet, _ = EXAMPLES["LeNet"]()
-    trainer.strategy.connect(lenet)
-    trainer.save_checkpoint(tmp_path / "lenet.ckpt")
+    save_checkpoint(model, tmp_path / "s2s.ckpt")
+    save_checkpoint(EXAMPLES["LeNet"]()[0], tmp_path / "lenet.ckpt")
     for args, message in [
         (("--ckpt", str(tmp_path / "s2s.ckpt"), "  "), "error: the sentence is empty"),
         (("--ckpt", str(tmp_path / "s2s.ckpt"), "a b", "--attention-png", str(tmp_path / "a.png")),

@@ -7,14 +7,13 @@ import csv
 import subprocess
 import sys
 
-import lightning as L
 import pytest
 import torch
 import torch.nn.functional as F
 
 from tests import text_fakes
 from tests.conftest import REPO
-from tests.examples import EXAMPLES
+from tests.examples import EXAMPLES, save_checkpoint
 from zoo import SkipGram, load_task
 from zoo.cli import main
 from zoo.errors import ConfigError
@@ -91,10 +90,7 @@ def test_python_m_zoo_similar_with_a_checkpoint_prints_the_runs_neighbours(train
 
 
 def test_similar_with_a_checkpoint_of_another_model_is_refused(tmp_path):
-    model, _ = EXAMPLES["LeNet"]()
-    trainer = L.Trainer(logger=False, enable_checkpointing=False, accelerator="cpu", max_epochs=0)
-    trainer.strategy.connect(model)
-    trainer.save_checkpoint(tmp_path / "lenet.ckpt")
+    save_checkpoint(EXAMPLES["LeNet"]()[0], tmp_path / "lenet.ckpt")
     with pytest.raises(ConfigError, match="holds a LeNet, which has no word vectors"):
         WordVectors.load(tmp_path / "lenet.ckpt")
 

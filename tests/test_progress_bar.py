@@ -105,6 +105,20 @@ class Logged(Tiny):
         return loss
 
 
+class Printing(Logged):
+    def on_train_epoch_end(self) -> None:
+        self.print(f"sample after epoch {self.current_epoch + 1}")  # as the language models print their samples
+
+
+def test_a_model_that_prints_during_training_prints_between_the_epoch_lines(capsys):
+    trainer = L.Trainer(max_epochs=2, callbacks=[EpochLines()], logger=False, enable_checkpointing=False,
+                        enable_model_summary=False, accelerator="cpu")
+    trainer.fit(Printing(), DataLoader(UnsizedBatches(), batch_size=None))
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert [line.split(":")[0] for line in lines] == ["epoch 1/2", "sample after epoch 1", "epoch 2/2",
+                                                      "sample after epoch 2"], lines
+
+
 def test_a_run_piped_to_a_file_has_no_escape_codes_and_one_line_per_epoch(tmp_path):
     """As a user runs it: ``python -m zoo recipe ... > log.txt``."""
     log = tmp_path / "log.txt"

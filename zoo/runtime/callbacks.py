@@ -98,6 +98,11 @@ class EpochLines(ProgressBar):
         self._enabled = True
         self._epoch_start = time.monotonic()
 
+    @property
+    def is_enabled(self) -> bool:
+        """Whether lines are printed (`LightningModule.print` asks this of every progress bar)."""
+        return self._enabled
+
     def disable(self) -> None:
         self._enabled = False
 

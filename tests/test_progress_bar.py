@@ -110,7 +110,7 @@ class Printing(Logged):
         self.print(f"sample after epoch {self.current_epoch + 1}")  # as the language models print their samples
 
 
-def test_a_model_that_prints_during_training_prints_between_the_epoch_lines(capsys):
+def test_a_model_that_prints_during_training_prints_after_each_epoch_line(capsys):
     trainer = L.Trainer(max_epochs=2, callbacks=[EpochLines()], logger=False, enable_checkpointing=False,
                         enable_model_summary=False, accelerator="cpu")
     trainer.fit(Printing(), DataLoader(UnsizedBatches(), batch_size=None))

@@ -229,7 +229,8 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         raise ConfigError(f"{name}: {metrics_csv} has no column {metric!r} (columns: {', '.join(values)}); fix "
                           "'metric' in results/BOOK.yaml")
     epochs = printed.get("epochs run")
-    precision, device = run_precision_and_device(log_dir)
+    config = saved_config(log_dir)
+    precision, device = run_precision_and_device(config)
     result = {
         "recipe": name,
         "book_experiment": entry.get("experiment"),
@@ -237,7 +238,7 @@ def write_result(name: str, entry: Mapping[str, Any], stdout: str, out_dir: str 
         "book_value": entry.get("book_value"),
         "metric": metric,
         "value": values.get(metric) if metric else None,
-        "seed": run_seed(log_dir, seed),
+        "seed": run_seed(config, seed),
         "epochs": int(epochs) if epochs and epochs.isdigit() else None,
         "wall_time_s": round(wall_time_s, 1),
         "precision": precision,
@@ -262,19 +263,18 @@ def saved_config(log_dir: Path) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
 
 
-def run_precision_and_device(log_dir: Path) -> tuple[str, str]:
-    """(the Trainer's precision, the device) of a finished run, from the ``config.yaml`` LightningCLI saved in its log
-    folder: ``("bf16-mixed", "cpu: Intel(R) Xeon(R) Processor, 2 cores, AMX bf16")`` or ``("32-true", "cuda: NVIDIA
-    H100 80GB HBM3")``."""
-    trainer = saved_config(log_dir).get("trainer") or {}
+def run_precision_and_device(config: Mapping[str, Any]) -> tuple[str, str]:
+    """(the Trainer's precision, the device) of a finished run, from its `saved_config`: ``("bf16-mixed", "cpu:
+    Intel(R) Xeon(R) Processor, 2 cores, AMX bf16")`` or ``("32-true", "cuda: NVIDIA H100 80GB HBM3")``."""
+    trainer = config.get("trainer") or {}
     precision = str(trainer.get("precision") or "32-true")
     return precision, describe_device(str(trainer.get("accelerator") or "auto"))
 
 
-def run_seed(log_dir: Path, default: int | None) -> int | None:
-    """The seed a finished run used (its saved ``seed_everything``, which an added ``--seed_everything N`` changes),
-    or ``default`` where the log folder does not say."""
-    seed = saved_config(log_dir).get("seed_everything")
+def run_seed(config: Mapping[str, Any], default: int | None) -> int | None:
+    """The seed a finished run used (the ``seed_everything`` of its `saved_config`, which an added
+    ``--seed_everything N`` changes), or ``default`` where the config does not say."""
+    seed = config.get("seed_everything")
     return default if seed is None or isinstance(seed, bool) else int(seed)
 
 

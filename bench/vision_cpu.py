@@ -11,14 +11,20 @@ in the book's layout at 96x96 (batch 256), AlexNet at 224x224 (batch 128); 10 cl
 * fast: the same with ``precision="bf16-mixed"``: Lightning autocasts convolutions and matrix products to bfloat16
   and the task puts weights and batches in the channels-last layout (``channels_last=None`` turns it on under bf16).
 
+The recipe modes run with the allocator setting of every ``python -m zoo`` run (`zoo.runtime.allocator`: large freed
+blocks kept for the next step); the plain loop runs with glibc's malloc as a plain script has it, in its steady state:
+blocks up to 32 MiB reused, larger ones mapped anew each time, freed memory above 64 MiB handed back. That is where
+glibc's own dynamic threshold ends up after large blocks have been freed, at its most favourable, so the plain loop is
+timed at least as fast as in a script of its own. The setting is switched with ``mallopt`` before each round.
+
 The three modes take turns in rounds of ``--steps`` steps each, so all see the same state of a shared machine; the
 first round is a warm-up. A mode's time per step is the median over rounds of its mean step time (Lightning: from
 ``on_train_batch_start`` to ``on_train_batch_end``, which includes the optimizer step). Printed per model: images per
 second of each mode, fast/plain and fast/recipe-fp32 time ratios, and the fraction of the matrix units' peak the fast
-path reaches: FLOPs of one training step (``torch.utils.flop_counter`` on forward and backward: 2 per
-multiply-add of convolutions and matrix products) divided by the step time and by the peak, computed as cores x
-clock x 1024 bf16 FLOPs per cycle per core (one AMX ``TDPBF16PS`` does 16 x 16 x 32 multiply-adds, 16,384 FLOPs,
-and a core issues one every 16 cycles), with the clock from ``/proc/cpuinfo`` (the highest ``cpu MHz`` seen).
+path reaches: FLOPs of one training step (``torch.utils.flop_counter`` on forward and backward: 2 per multiply-add of
+convolutions and matrix products) divided by the step time and by the peak, computed as cores x clock x 1024 bf16
+FLOPs per cycle per core (one AMX ``TDPBF16PS`` does 16 x 16 x 32 multiply-adds, 16,384 FLOPs, and a core issues one
+every 16 cycles), with the clock from ``/proc/cpuinfo`` (the highest ``cpu MHz`` seen).
 
 Targets (ResNet-18 and AlexNet): fast / plain <= 0.4.
 
@@ -28,6 +34,7 @@ Targets (ResNet-18 and AlexNet): fast / plain <= 0.4.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import statistics
 import sys
@@ -43,9 +50,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import zoo  # noqa: E402
+from zoo.runtime import allocator  # noqa: E402
 from zoo.runtime.precision import cpu_has_bf16_matrix_units  # noqa: E402
 
 TARGET = 0.4
+M_MMAP_THRESHOLD = -3  # mallopt parameter, glibc's malloc.h
 #: name -> (zoo model name, constructor arguments, image size, batch size)
 MODELS = {
     "lenet": ("lenet", {}, 28, 256),
@@ -85,6 +94,19 @@ def step_flops(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(counter.get_total_flops())
 
 
+def use_malloc(kept: bool) -> None:
+    """glibc's malloc as the zoo sets it (``kept``), or as a plain script has it after large blocks were freed."""
+    libc = ctypes.CDLL("libc.so.6")
+    if kept:
+        libc.mallopt(allocator.M_TRIM_THRESHOLD, allocator.TRIM_THRESHOLD)
+        libc.mallopt(allocator.M_MMAP_MAX, 0)
+    else:
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest dynamic threshold (DEFAULT_MMAP_THRESHOLD_MAX)
+        libc.mallopt(allocator.M_TRIM_THRESHOLD, 64 << 20)  # twice it, as the dynamic rule sets it
+        libc.mallopt(allocator.M_MMAP_MAX, 65536)  # glibc's default
+        libc.malloc_trim(0)
+
+
 def plain_round(net, optimizer, batches, steps: int) -> float:
     """Mean seconds per step of the plain loop over ``steps`` batches."""
     start = time.perf_counter()
@@ -117,9 +139,11 @@ def bench_model(name: str, rounds: int, steps: int, peak: float) -> dict[str, fl
     flops = step_flops(plain_net, *batches[0])
     times: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds + 1):  # round 0 is a warm-up
-        got = {"plain": plain_round(plain_net, plain_opt, batches, steps),
-               "recipe fp32": recipe_round(recipe, batches, steps, "32-true"),
-               "fast": recipe_round(fast, batches, steps, "bf16-mixed")}
+        use_malloc(kept=False)
+        got = {"plain": plain_round(plain_net, plain_opt, batches, steps)}
+        use_malloc(kept=True)
+        got["recipe fp32"] = recipe_round(recipe, batches, steps, "32-true")
+        got["fast"] = recipe_round(fast, batches, steps, "bf16-mixed")
         if r:
             for mode, seconds in got.items():
                 times[mode].append(seconds)
@@ -143,7 +167,8 @@ def main() -> None:
     peak, how = peak_flops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, AMX bf16 usable: {cpu_has_bf16_matrix_units()}; "
-          f"AMX peak {peak / 1e12:.2f} TFLOP/s ({how}); {args.rounds} rounds of {args.steps} steps per mode",
+          f"AMX peak {peak / 1e12:.2f} TFLOP/s ({how}); {args.rounds} rounds of "
+          f"{args.steps} steps per mode",
           flush=True)
     results = {name: bench_model(name, args.rounds, args.steps, peak) for name in args.models}
     ratios = {name: r["fast"] / r["plain"] for name, r in results.items() if name in ("resnet18", "alexnet")}

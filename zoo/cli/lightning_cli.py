@@ -13,6 +13,7 @@ from zoo.cli.config_files import check_config_files
 from zoo.errors import ConfigError, ZooError
 from zoo.io.checkpoints import check_checkpoint
 from zoo.io.run_files import AtomicCheckpointIO
+from zoo.runtime.allocator import KeepFreedMemory
 from zoo.runtime.callbacks import EpochLines, SaveOnInterrupt, ThrottledProgressBar, stdout_is_terminal
 from zoo.runtime.loggers import parse_logger_names, place_cli_loggers, remove_unused_run_folder, run_loggers
 from zoo.runtime.plots import LossCurvePlot
@@ -125,7 +126,7 @@ class ZooCLI(LightningCLI):
         recipe_callbacks = recipe_callbacks if isinstance(recipe_callbacks, list) else [recipe_callbacks]
         if trainer_cfg.get("enable_checkpointing") is False:  # switches off the recipe's ModelCheckpoint too
             recipe_callbacks = [cb for cb in recipe_callbacks if not isinstance(cb, ModelCheckpoint)]
-        extra = [SaveOnInterrupt(), PrecisionCheck(),
+        extra = [SaveOnInterrupt(), PrecisionCheck(), KeepFreedMemory(),
                  RunControl(every_minutes=self._get(self.config, "checkpoint_minutes", default=5.0),
                             on_nonfinite=self._get(self.config, "on_nonfinite", default="stop"))]
         if trainer_cfg.get("plugins") is None:

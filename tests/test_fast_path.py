@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 import zoo
 from tests.conftest import REPO
+from zoo.nets.small_map_conv import SmallMapConv2d
 from zoo.runtime.precision import PrecisionCheck, cpu_has_bf16_matrix_units
 
 
@@ -46,6 +47,8 @@ def test_a_bf16_step_gives_a_finite_loss_and_the_predictions_of_fp32(name, size,
         assert torch.isfinite(trainer.callback_metrics["train/loss"])
         models[precision] = model.eval()
     fast = models["bf16-mixed"]
+    assert any(isinstance(m, SmallMapConv2d) for m in fast.net.modules())  # the CPU's small-map weight gradient
+    assert not any(isinstance(m, SmallMapConv2d) for m in models["32-true"].net.modules())
     assert fast.net.features[0].weight.is_contiguous(memory_format=torch.channels_last) if name != "resnet18" else \
         next(p for p in fast.net.parameters() if p.dim() == 4).is_contiguous(memory_format=torch.channels_last)
     with torch.no_grad():

@@ -38,6 +38,7 @@ from torch import nn
 
 from zoo.errors import ConfigError
 from zoo.nets.layers import output_shape
+from zoo.nets.small_map_conv import use_small_map_conv
 from zoo.optim import build_optimizer, decay_groups
 from zoo.pretrained.image_weights import weights_name, weights_preprocess
 from zoo.tasks.base import ZooTask
@@ -185,12 +186,15 @@ class ImageClassificationTask(ClassifierSteps, ZooTask):
         self._channels_last = True
 
     def configure_model(self) -> None:
-        """When a Trainer sets the model up: the channels-last layout under bfloat16 (``channels_last=None``), then
-        ``compile`` (`ZooTask.configure_model`)."""
+        """When a Trainer sets the model up: under bfloat16 the channels-last layout (``channels_last=None``) and, on
+        the CPU, convolutions whose weight gradient on small maps is a matrix product (`zoo.nets.small_map_conv`: the
+        same model, 0.75 s instead of 1.0 s per ResNet-18 step); then ``compile`` (`ZooTask.configure_model`)."""
         trainer = self._trainer
-        if (self.hparams.channels_last is None and not self._channels_last and trainer is not None
-                and "bf16" in str(trainer.precision)):
+        bf16 = trainer is not None and "bf16" in str(trainer.precision)
+        if self.hparams.channels_last is None and not self._channels_last and bf16:
             self._use_channels_last()
+        if bf16 and trainer.strategy.root_device.type == "cpu":
+            use_small_map_conv(self.net)
         super().configure_model()
 
     def _check_input_size(self) -> None:

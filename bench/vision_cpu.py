@@ -96,11 +96,10 @@ def step_flops(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def use_malloc(kept: bool) -> None:
     """glibc's malloc as the zoo sets it (``kept``), or as a plain script has it after large blocks were freed."""
-    libc = ctypes.CDLL("libc.so.6")
     if kept:
-        libc.mallopt(allocator.M_TRIM_THRESHOLD, allocator.TRIM_THRESHOLD)
-        libc.mallopt(allocator.M_MMAP_MAX, 0)
+        allocator.keep_freed_memory()
     else:
+        libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest dynamic threshold (DEFAULT_MMAP_THRESHOLD_MAX)
         libc.mallopt(allocator.M_TRIM_THRESHOLD, 64 << 20)  # twice it, as the dynamic rule sets it
         libc.mallopt(allocator.M_MMAP_MAX, 65536)  # glibc's default
@@ -167,8 +166,7 @@ def main() -> None:
     peak, how = peak_flops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, AMX bf16 usable: {cpu_has_bf16_matrix_units()}; "
-          f"AMX peak {peak / 1e12:.2f} TFLOP/s ({how}); {args.rounds} rounds of "
-          f"{args.steps} steps per mode",
+          f"AMX peak {peak / 1e12:.2f} TFLOP/s ({how}); {args.rounds} rounds of {args.steps} steps per mode",
           flush=True)
     results = {name: bench_model(name, args.rounds, args.steps, peak) for name in args.models}
     ratios = {name: r["fast"] / r["plain"] for name, r in results.items() if name in ("resnet18", "alexnet")}

@@ -66,7 +66,6 @@ def test_the_callback_applies_it_when_a_trainer_sets_up_a_cpu_model():
 
 
 def test_elsewhere_than_glibc_nothing_is_changed(monkeypatch):
-    monkeypatch.setattr(allocator, "_applied", False)
     monkeypatch.setattr(platform, "libc_ver", lambda *args, **kwargs: ("musl", "1.2"))
     monkeypatch.setattr(allocator.ctypes, "CDLL", lambda *args, **kwargs: pytest.fail("libc was loaded"))
     assert allocator.keep_freed_memory() is False

@@ -1,14 +1,13 @@
 """A 2-D convolution whose weight gradient is one matrix product of the input's windows, for small output maps.
 
 The weight gradient of a cross-correlation (book 5.1.1) sums, over every image and output position, the output
-gradient times the input window under the kernel: with the windows laid out as rows, ``dW = dY^T @ X_windows``,
-(O, B*Ho*Wo) @ (B*Ho*Wo, kh*kw*C). oneDNN's bf16 backward-weights kernel on the AMX units is slow on maps of a few
-positions: on the last stage of ResNet-18 at 96x96 (512 channels, 3x3 maps, batch 256) it took 64 ms per
-convolution, 3% of the units' peak and 3.5 times its own forward pass, while the matrix product above, windows copied
-out included, took 10 ms. From 12x12 maps
-on, and for small weights (DenseNet's 32-filter convolutions on 6x6 maps: 1.2 against 2.0 ms), oneDNN is faster, so
-only maps of at most `SMALL_MAP` positions with at least `MANY_WEIGHTS` weights take this way (measured kernel by
-kernel at the recipes' batch sizes; ``bench/vision_cpu.py`` times whole steps).
+gradient times the input window under the kernel: with the windows laid out as rows, ``dW = dY^T @ X_windows``, (O,
+B*Ho*Wo) @ (B*Ho*Wo, kh*kw*C). oneDNN's bf16 backward-weights kernel on the AMX units is slow on maps of a few
+positions: on the last stage of ResNet-18 at 96x96 (512 channels, 3x3 maps, batch 256) it took 64 ms per convolution,
+3% of the units' peak and 3.5 times its own forward pass, while the matrix product above, windows copied out included,
+took 10 ms. From 12x12 maps on, and for small weights (DenseNet's 32-filter convolutions on 6x6 maps: 1.2 against 2.0
+ms), oneDNN is faster, so only maps of at most `SMALL_MAP` positions with at least `MANY_WEIGHTS` weights take this
+way (measured kernel by kernel at the recipes' batch sizes; ``bench/vision_cpu.py`` times whole steps).
 
 The forward pass and the input gradient stay oneDNN's (``aten.convolution_backward`` with the weight masked out).
 Under autocast the inputs are cast as autocast would cast them for ``conv2d`` (to its lower precision), so the

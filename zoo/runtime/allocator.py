@@ -30,18 +30,14 @@ M_MMAP_MAX = -4
 #: takes (2 GiB), so in practice never.
 TRIM_THRESHOLD = 2**31 - 1
 
-_applied = False
-
 
 def keep_freed_memory() -> bool:
     """Tell glibc's malloc to keep freed blocks for reuse: no ``mmap`` for large blocks, no trimming of the heap.
 
-    Applies to the whole process (and to processes it forks afterwards, such as DataLoader workers) until it ends.
-    Returns whether the setting is in force: False where the C library is not glibc.
+    Applies to the whole process (and to processes it forks afterwards, such as DataLoader workers) until it ends;
+    calling it again sets the same values. Returns whether the setting is in force: False where the C library is not
+    glibc.
     """
-    global _applied
-    if _applied:
-        return True
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False
     try:
@@ -49,9 +45,7 @@ def keep_freed_memory() -> bool:
     except OSError:
         return False
     # mallopt returns 1 on success; the trim threshold first, so the heap does not shrink once mmap is off
-    _applied = bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(
-        libc.mallopt(M_MMAP_MAX, 0))
-    return _applied
+    return bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(libc.mallopt(M_MMAP_MAX, 0))
 
 
 class KeepFreedMemory(L.Callback):

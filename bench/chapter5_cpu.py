@@ -28,12 +28,12 @@ non-matrix work reaches it with these kernels.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
-import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
@@ -41,11 +41,12 @@ import yaml
 from _interleave import bench_line
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.data import DataLoader
-from vision_cpu import peak_flops, step_flops
+from vision_cpu import StepTimer, peak_flops, step_flops
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import zoo  # noqa: E402
+from zoo.commands.results import load_results  # noqa: E402
 from zoo.runtime import allocator  # noqa: E402
 
 HOUR = 3600.0
@@ -67,21 +68,18 @@ MATRIX_OPS = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::m
 FORWARD_MATRIX_OPS = ("aten::mkldnn_convolution", "aten::addmm")
 
 
-class ProfileSteps(L.Callback):
-    """Times every training step and profiles the steps after the first (the warm-up)."""
+class ProfileSteps(StepTimer):
+    """Times every training step (`StepTimer`) and profiles the steps after the first (the warm-up)."""
 
     def __init__(self) -> None:
-        self.times: list[float] = []
+        super().__init__()
         self.profiler: profile | None = None
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if batch_idx == 1:
             self.profiler = profile(activities=[ProfilerActivity.CPU])
             self.profiler.__enter__()
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        self.times.append(time.perf_counter() - self._start)
+        super().on_train_batch_start(trainer, pl_module, batch, batch_idx)
 
     def on_train_end(self, trainer, pl_module) -> None:
         if self.profiler is not None:
@@ -95,13 +93,12 @@ def recipe_settings(recipe: str) -> tuple[int, int, int]:
     return int(data["resize"]), int(data["batch_size"]), int(config["trainer"]["max_epochs"])
 
 
-def measured_seconds(recipe: str) -> float | None:
+def measured_seconds(results: Mapping[str, Mapping[str, Any]], recipe: str) -> float | None:
     """The wall time ``make results`` recorded for a recipe, if it has a results file."""
-    path = ROOT / "results" / f"{recipe}.json"
-    return float(json.loads(path.read_text())["wall_time_s"]) if path.exists() else None
+    return float(results[recipe]["wall_time_s"]) if recipe in results else None
 
 
-def bench_model(name: str, steps: int, peak: float) -> dict[str, float]:
+def bench_model(name: str, steps: int, peak: float, results: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     model_name, kwargs, recipe = MODELS[name]
     size, batch, epochs = recipe_settings(recipe)
     torch.manual_seed(0)
@@ -122,7 +119,7 @@ def bench_model(name: str, steps: int, peak: float) -> dict[str, float]:
                          f"({torch.__version__}) does not run")
     run_steps = math.ceil(TRAIN_IMAGES / batch) * epochs
     floor = matrix * run_steps + forward * math.ceil(TEST_IMAGES / batch) * epochs
-    measured = measured_seconds(recipe)
+    measured = measured_seconds(results, recipe)
     print(f"{name} at {size}x{size}, batch {batch}: {step * 1e3:.0f} ms/step, of which matrix kernels "
           f"{matrix * 1e3:.0f} ms ({matrix / step:.0%}; {flops / 1e9:.0f} GFLOP per step, "
           f"{flops / matrix / peak:.0%} of the AMX peak while they run); {run_steps} steps: training "
@@ -140,8 +137,9 @@ def main() -> None:
     peak, how = peak_flops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; AMX peak {peak / 1e12:.2f} TFLOP/s ({how});"
           f" {args.steps} steps per model after a warm-up step", flush=True)
-    rows = {name: bench_model(name, args.steps, peak) for name in args.models}
-    lenets = [measured_seconds(recipe) for recipe in LENETS]
+    results = load_results(ROOT / "results")
+    rows = {name: bench_model(name, args.steps, peak, results) for name in args.models}
+    lenets = [measured_seconds(results, recipe) for recipe in LENETS]
     lenet_s = sum(s for s in lenets if s is not None)
     train = sum(r["train"] for r in rows.values()) + lenet_s
     floor = sum(r["floor"] for r in rows.values()) + lenet_s
